@@ -1,0 +1,83 @@
+"""Auth, organizations and users."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.deps import DB, CurrentUser
+from core import permissions as perm
+from core.schemas import (OrganizationIn, OrganizationOut, OrganizationUpdate, Page, RegistrationIn,
+                          UserCreate, UserOut)
+from core.services import accounts
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post("/auth/token", summary="登录（OAuth2 密码模式），返回 Bearer 令牌")
+def token(db: DB, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict:
+    user = accounts.authenticate(db, form.username, form.password)
+    return {"access_token": accounts.issue_token(user), "token_type": "bearer",
+            "user": UserOut.model_validate(user).model_dump()}
+
+
+@router.get("/auth/me", response_model=UserOut)
+def me(user: CurrentUser):
+    return user
+
+
+@router.post("/auth/register", response_model=UserOut, status_code=201, summary="自助注册（需审核）")
+def register(db: DB, data: RegistrationIn):
+    return accounts.register(db, data)
+
+
+@router.get("/organizations", response_model=Page[OrganizationOut])
+def list_orgs(db: DB, user: CurrentUser, kind: str | None = None, region: str | None = None,
+              q: str | None = None, page: Annotated[int, Query(ge=1)] = 1,
+              size: Annotated[int, Query(ge=1, le=100)] = 20):
+    items, total = accounts.list_orgs(db, kind=kind, region=region, q=q, page=page, size=size)
+    return Page(items=[OrganizationOut.model_validate(o) for o in items], total=total, page=page, size=size)
+
+
+@router.post("/organizations", response_model=OrganizationOut, status_code=201)
+def create_org(db: DB, user: CurrentUser, data: OrganizationIn):
+    return accounts.create_org(db, user, data)
+
+
+@router.get("/organizations/{org_id}", response_model=OrganizationOut)
+def get_org(db: DB, user: CurrentUser, org_id: int):
+    return accounts.get_org(db, org_id)
+
+
+@router.patch("/organizations/{org_id}", response_model=OrganizationOut)
+def update_org(db: DB, user: CurrentUser, org_id: int, data: OrganizationUpdate):
+    return accounts.update_org(db, user, org_id, data)
+
+
+@router.get("/users", response_model=Page[UserOut])
+def list_users(db: DB, user: CurrentUser, status: str | None = None, role: str | None = None,
+               page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 50):
+    items, total = accounts.list_users(db, user, status=status, role=role, page=page, size=size)
+    return Page(items=[UserOut.model_validate(u) for u in items], total=total, page=page, size=size)
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def create_user(db: DB, user: CurrentUser, data: UserCreate):
+    return accounts.create_user(db, user, data)
+
+
+@router.post("/users/{user_id}/approve", response_model=UserOut)
+def approve_user(db: DB, user: CurrentUser, user_id: int):
+    return accounts.decide_registration(db, user, user_id, approve=True)
+
+
+@router.post("/users/{user_id}/reject", response_model=UserOut)
+def reject_user(db: DB, user: CurrentUser, user_id: int):
+    return accounts.decide_registration(db, user, user_id, approve=False)
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserOut)
+def deactivate_user(db: DB, user: CurrentUser, user_id: int):
+    perm.require(user.id != user_id, "不能停用自己的账号")
+    return accounts.set_active(db, user, user_id, False)

@@ -1,0 +1,80 @@
+"""Problems and achievements share one router factory: the differences are schemas."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse
+
+from api.deps import DB, CurrentUser, OptionalUser
+from core.schemas import (AchievementIn, AchievementUpdate, ListingOut, Page, ProblemIn, ProblemUpdate,
+                          StatusChange)
+from core.services import attachments, listings
+
+
+def make_router(kind: str, path: str, create_schema, update_schema, tag: str) -> APIRouter:
+    router = APIRouter(prefix=path, tags=[tag])
+
+    @router.get("", response_model=Page[ListingOut], summary=f"{tag}列表（分页、筛选）")
+    def list_(db: DB, user: OptionalUser, q: str | None = None, status: str | None = None,
+              field: str | None = None, region: str | None = None, org_id: int | None = None,
+              mine: bool = False, source: str | None = None, maturity: str | None = None,
+              mode: str | None = None, created_from: date | None = None, created_to: date | None = None,
+              page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20):
+        f = listings.ListingFilters(q=q, status=status, field=field, region=region, org_id=org_id, mine=mine,
+                                    source=source, maturity=maturity, mode=mode, created_from=created_from,
+                                    created_to=created_to)
+        items, total = listings.list_for(db, user, kind, f, page=page, size=size)
+        return Page(items=[listings.to_out(db, user, o, with_attachments=False) for o in items],
+                    total=total, page=page, size=size)
+
+    @router.post("", response_model=ListingOut, status_code=201, summary=f"发布{tag}")
+    def create(db: DB, user: CurrentUser, data: create_schema):  # type: ignore[valid-type]
+        obj = listings.create(db, user, kind, data)
+        return listings.to_out(db, user, obj)
+
+    @router.get("/{listing_id}", response_model=ListingOut)
+    def read(db: DB, user: OptionalUser, listing_id: int):
+        return listings.to_out(db, user, listings.get_for(db, user, kind, listing_id))
+
+    @router.patch("/{listing_id}", response_model=ListingOut)
+    def update(db: DB, user: CurrentUser, listing_id: int, data: update_schema):  # type: ignore[valid-type]
+        return listings.to_out(db, user, listings.update(db, user, kind, listing_id, data))
+
+    @router.delete("/{listing_id}", status_code=204)
+    def delete(db: DB, user: CurrentUser, listing_id: int):
+        listings.delete(db, user, kind, listing_id)
+
+    @router.post("/{listing_id}/publish", response_model=ListingOut)
+    def publish(db: DB, user: CurrentUser, listing_id: int):
+        return listings.to_out(db, user, listings.transition(db, user, kind, listing_id, "published"))
+
+    @router.post("/{listing_id}/close", response_model=ListingOut)
+    def close(db: DB, user: CurrentUser, listing_id: int, body: StatusChange | None = None):
+        reason = body.reason if body else ""
+        return listings.to_out(db, user, listings.transition(db, user, kind, listing_id, "closed", reason))
+
+    @router.post("/{listing_id}/status", response_model=ListingOut)
+    def change_status(db: DB, user: CurrentUser, listing_id: int, body: StatusChange):
+        return listings.to_out(db, user, listings.transition(db, user, kind, listing_id, body.status, body.reason))
+
+    @router.post("/{listing_id}/attachments", status_code=201)
+    async def upload(db: DB, user: CurrentUser, listing_id: int, file: Annotated[UploadFile, File()]):
+        data = await file.read()
+        att = attachments.add(db, user, kind, listing_id, file.filename or "file", data)
+        return {"id": att.id, "filename": att.filename, "size": att.size, "content_type": att.content_type,
+                "text_chars": len(att.extracted_text)}
+
+    return router
+
+
+def download_router() -> APIRouter:
+    router = APIRouter(tags=["附件"])
+
+    @router.get("/attachments/{attachment_id}")
+    def download(db: DB, user: OptionalUser, attachment_id: int):
+        att, path = attachments.get_for_download(db, user, attachment_id)
+        return FileResponse(path, media_type=att.content_type, filename=att.filename)
+
+    return router

@@ -1,0 +1,4 @@
+from api.routers.listings import make_router
+from core.schemas import ProblemIn, ProblemUpdate
+
+router = make_router("problem", "/problems", ProblemIn, ProblemUpdate, "技术需求")

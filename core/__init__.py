@@ -1,0 +1,1 @@
+"""techmatch domain package: models, storage, settings, services and the Celery app."""

@@ -1,0 +1,147 @@
+"""The `techmatch` command. Each package adds its own commands through `register(app, eval_app)`."""
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from core import settings as settings_mod
+
+app = typer.Typer(help="techmatch 科技成果转化撮合平台", no_args_is_help=True, add_completion=False)
+eval_app = typer.Typer(help="质量评估：检索与撮合的离线评测", no_args_is_help=True)
+user_app = typer.Typer(help="账号管理", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(user_app, name="user")
+console = Console()
+
+# Packages that contribute commands (reindex, index-check, match, crawl, import, eval ...).
+PLUGINS = ["indexes.cli", "matcher.cli", "crawler.cli", "core.contracts_cli"]
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]错误：[/red]{message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the database and the data directory."""
+    from core import migrate
+
+    s = settings_mod.get_settings()
+    s.ensure_data_dir()
+    migrate.upgrade("head")
+    console.print(f"数据库已就绪：{s.resolved_database_url}")
+    console.print(f"数据目录：{s.data_dir.resolve()}")
+
+
+@app.command()
+def demo(
+    skip_index: Annotated[bool, typer.Option(help="Load data only; do not index or match")] = False,
+) -> None:
+    """Load the demo data (organizations, users, listings, contracts) and index it."""
+    from core import migrate
+    from core.demo import loader
+
+    migrate.upgrade("head")
+    loader.load_all(console=console, index=not skip_index)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    reload: bool = False,
+) -> None:
+    """Run the web app and API (default http://127.0.0.1:8000)."""
+    import uvicorn
+
+    s = settings_mod.get_settings()
+    console.print(f"techmatch 运行于 http://{host or s.host}:{port or s.port}")
+    uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, reload=reload)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker(ctx: typer.Context, concurrency: int = 2, loglevel: str = "INFO") -> None:
+    """Run a Celery worker (needs TECHMATCH_CELERY_BROKER_URL)."""
+    from core.celery_app import configure
+
+    if not settings_mod.get_settings().celery_broker_url:
+        fail("未配置 TECHMATCH_CELERY_BROKER_URL：内嵌模式下任务在进程内执行，无需 worker")
+    celery = configure()
+    celery.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", *ctx.args])
+
+
+@app.command()
+def beat(loglevel: str = "INFO") -> None:
+    """Run Celery beat (scheduled crawls and periodic jobs)."""
+    from core.celery_app import configure
+
+    if not settings_mod.get_settings().celery_broker_url:
+        fail("未配置 TECHMATCH_CELERY_BROKER_URL")
+    s = settings_mod.get_settings()
+    celery = configure()
+    celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={s.ensure_data_dir() / 'celerybeat-schedule'}"])
+
+
+@user_app.command("create")
+def user_create(
+    org: Annotated[str, typer.Option(help="Organization id, credit code or exact name")],
+    role: Annotated[str, typer.Option(help="enterprise | university | broker | bureau | admin")],
+    email: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create an account (the first admin included)."""
+    from pydantic import ValidationError
+    from sqlalchemy import or_, select
+
+    from core.db import session_scope
+    from core.errors import DomainError, validation_failed_from_pydantic
+    from core.models import Organization
+    from core.schemas import UserCreate
+    from core.services import accounts
+
+    try:
+        with session_scope() as s:
+            cond = [Organization.credit_code == org.upper(), Organization.name == org]
+            if org.isdigit():
+                cond.append(Organization.id == int(org))
+            o = s.scalar(select(Organization).where(or_(*cond)))
+            if o is None:
+                fail(f"找不到单位：{org}")
+            data = UserCreate(org_id=o.id, email=email, password=password, role=role, name=name)
+            u = accounts.create_user(s, None, data)
+            console.print(f"已创建账号 {u.email}（{u.role}，{o.name}）")
+    except ValidationError as e:
+        fail(validation_failed_from_pydantic(e).message)
+    except DomainError as e:
+        fail(e.message)
+
+
+def _load_plugins() -> None:
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue
+            raise
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app, eval_app)
+
+
+def main() -> None:
+    _load_plugins()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

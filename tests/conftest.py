@@ -1,0 +1,189 @@
+"""Shared fixtures. Tests that touch the database take the `db` fixture, which runs them
+on SQLite and on PostgreSQL (127.0.0.1:5432, trust auth; a private database per run).
+
+`pytest --db sqlite` or `--db postgresql` runs one of them only.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine, text
+
+PG_ADMIN_URL = os.environ.get("TECHMATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default="both", choices=["both", "sqlite", "postgresql"],
+                     help="which databases the db-backed tests run on")
+
+
+def pytest_generate_tests(metafunc):
+    if "db_url" in metafunc.fixturenames:
+        choice = metafunc.config.getoption("--db")
+        params = ["sqlite", "postgresql"] if choice == "both" else [choice]
+        metafunc.parametrize("db_url", params, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def _pg_database():
+    name = f"techmatch_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    yield url
+    from core.db import get_engine
+    get_engine.cache_clear()
+    with admin.connect() as c:
+        c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+                       "AND pid <> pg_backend_pid()"))
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(request, tmp_path_factory):
+    """A migrated database URL (session-wide)."""
+    from core import migrate
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    else:
+        url = request.getfixturevalue("_pg_database")
+    migrate.upgrade("head", url=url)
+    return url
+
+
+def _truncate_all(url: str) -> None:
+    from core.db import Base, get_engine
+
+    engine = get_engine()
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as c:
+        if url.startswith("postgresql"):
+            c.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in reversed(tables):
+                c.execute(text(f'DELETE FROM "{t}"'))
+            c.execute(text("DELETE FROM sqlite_sequence")) if c.execute(
+                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
+
+
+@pytest.fixture
+def settings(db_url, tmp_path):
+    """Fresh settings per test: own data dir (so own search index), shared migrated database."""
+    from core import settings as settings_mod
+
+    s = settings_mod.configure(data_dir=tmp_path / "data", database_url=db_url,
+                               secret_key="test-secret", celery_broker_url=None)
+    _truncate_all(db_url)
+    yield s
+    settings_mod.configure(data_dir=tmp_path / "data", database_url=db_url, secret_key="test-secret")
+
+
+@pytest.fixture
+def db(settings):
+    """A session on a clean database. Commit explicitly when code under test needs it."""
+    from core.db import get_sessionmaker
+
+    session = get_sessionmaker()()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def client(settings):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+
+# ----------------------------------------------------------------- factories
+
+def make_credit_code(seed: int, region: str = "330421", category: str = "91") -> str:
+    from core.validation import uscc_check_char
+
+    body = f"{category}{region}{seed:09d}"
+    return body + uscc_check_char(body)
+
+
+@dataclass
+class Factory:
+    session: object
+    counter: int = 0
+
+    def org(self, kind: str = "enterprise", region: str = "330421", name: str | None = None, **kw):
+        from core.schemas import OrganizationIn
+        from core.services import accounts
+
+        self.counter += 1
+        data = OrganizationIn(kind=kind, name=name or f"测试单位{self.counter}", region=region,
+                              credit_code=make_credit_code(self.counter * 7919, region), **kw)
+        org = accounts.create_org(self.session, None, data)
+        self.session.commit()
+        return org
+
+    def user(self, role: str = "enterprise", org=None, password: str = "password-123", **kw):
+        from core.schemas import UserCreate
+        from core.services import accounts
+
+        kind = {"enterprise": "enterprise", "university": "university", "broker": "broker_agency",
+                "bureau": "bureau", "admin": "bureau"}[role]
+        org = org or self.org(kind=kind)
+        self.counter += 1
+        u = accounts.create_user(self.session, None, UserCreate(
+            org_id=org.id, email=f"user{self.counter}@example.com", password=password, role=role, **kw))
+        self.session.commit()
+        return u
+
+    def problem(self, user, publish: bool = True, **kw):
+        from core.schemas import ProblemIn
+        from core.services import listings
+
+        data = dict(title="锂电池正极材料循环寿命不足", region="330421", fields=["新能源"],
+                    description="我公司生产的三元正极材料循环 500 次后容量保持率低于 80%，需要改性技术。",
+                    budget_min=Decimal("100000"), budget_max=Decimal("500000"), coop_modes=["development"],
+                    contact_name="王经理", contact_phone="13800000000", publish=publish)
+        data.update(kw)
+        obj = listings.create(self.session, user, "problem", ProblemIn(**data))
+        self.session.commit()
+        return obj
+
+    def achievement(self, user, publish: bool = True, **kw):
+        from core.schemas import AchievementIn
+        from core.services import listings
+
+        data = dict(title="高镍三元正极材料表面包覆改性技术", region="330106", fields=["新能源"],
+                    abstract="通过原子层沉积氧化铝包覆，使高镍正极循环 1000 次容量保持率达 90% 以上。",
+                    maturity="pilot", trl=6, transfer_modes=["license"], asking_price=Decimal("800000"),
+                    contact_name="孙老师", contact_phone="13900000000", publish=publish)
+        data.update(kw)
+        obj = listings.create(self.session, user, "achievement", AchievementIn(**data))
+        self.session.commit()
+        return obj
+
+
+@pytest.fixture
+def factory(db):
+    return Factory(db)
+
+
+def auth_headers(client, user, password: str = "password-123") -> dict:
+    r = client.post("/api/auth/token", data={"username": user.email, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture
+def login(client):
+    def _login(user, password: str = "password-123") -> dict:
+        return auth_headers(client, user, password)
+    return _login
