@@ -1,1 +1,21 @@
-"""Celery tasks of the indexes package (registered in core.celery_app.TASK_MODULES)."""
+"""Celery tasks of the indexes package (registered in core.celery_app.TASK_MODULES).
+
+``techmatch.index_listing(kind, listing_id)`` upserts the listing's document, or removes
+it when the row is gone. Idempotent: a second run finds the same content hash and
+writes nothing.
+"""
+from __future__ import annotations
+
+from core.celery_app import app
+
+
+@app.task(name="techmatch.index_listing", bind=True, max_retries=5, default_retry_delay=10)
+def index_listing(self, kind: str, listing_id: int) -> str:
+    from core.db import session_scope
+    from indexes.service import get_search_service
+
+    try:
+        with session_scope() as session:
+            return get_search_service().index_listing(session, kind, listing_id)
+    except TimeoutError as exc:  # writer lock / ES busy: try again later
+        raise self.retry(exc=exc) from exc

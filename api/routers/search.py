@@ -1,3 +1,47 @@
-from fastapi import APIRouter
+"""GET /api/search — hybrid search over problems and achievements (indexes.service)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import OptionalUser
+from core.errors import DomainError
+from core.permissions import can_see_unpublished
 
 router = APIRouter(tags=["search"])
+
+
+def _day(d: date | None, end: bool = False) -> float | None:
+    if d is None:
+        return None
+    ts = datetime.combine(d, time.min, tzinfo=timezone.utc).timestamp()
+    return ts + 86400 if end else ts
+
+
+@router.get("/search", summary="检索技术需求与科技成果（关键词 / 语义 / 混合）")
+def search(user: OptionalUser,
+           q: Annotated[str, Query(max_length=500, description="检索词")] = "",
+           kind: Literal["problem", "achievement"] | None = None,
+           mode: Literal["keyword", "semantic", "hybrid"] = "hybrid",
+           field: Annotated[list[str] | None, Query(description="领域（可多选，任一）")] = None,
+           region: Annotated[str | None, Query(pattern=r"^\d{2,6}$", description="地区代码前缀")] = None,
+           maturity: Annotated[list[str] | None, Query()] = None,
+           coop_mode: Annotated[list[str] | None, Query(description="转化 / 合作方式（任一）")] = None,
+           status: Annotated[list[str] | None, Query()] = None,
+           created_from: date | None = None, created_to: date | None = None,
+           page: Annotated[int, Query(ge=1, le=100)] = 1,
+           size: Annotated[int, Query(ge=1, le=100)] = 10) -> dict:
+    from indexes.backends.base import Filters
+    from indexes.service import get_search_service
+
+    if created_from and created_to and created_from > created_to:
+        raise DomainError("起始日期不能晚于结束日期", code="bad_date_range")
+    f = Filters(kind=kind, fields=field or [], region=region, maturity=maturity or [],
+                modes=coop_mode or [], status=status or [],
+                published_only=not can_see_unpublished(user),
+                date_from=_day(created_from), date_to=_day(created_to, end=True))
+    res = get_search_service().search(q, kind=kind, mode=mode, filters=f, page=page, size=size,
+                                      published_only=f.published_only)
+    return res.to_dict()
