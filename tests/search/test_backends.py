@@ -1,0 +1,145 @@
+"""Backend-agnostic suite: runs against the embedded backend always, and against
+Elasticsearch when TECHMATCH_ES_URL is set (otherwise skipped with the reason shown)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexes.backends.base import Filters, IndexDoc
+
+from .conftest import unit
+
+DIM = 8
+
+
+def doc(kind, i, title, body, *, vec, fields=(), region="330106", maturity="pilot", modes=(),
+        status="published", created=1_700_000_000.0, kw=""):
+    return IndexDoc(kind=kind, id=str(i), title=title, text=body, title_tokens=title, body_tokens=body,
+                    keyword_tokens=kw, fields=list(fields), region=region, maturity=maturity,
+                    modes=list(modes), status=status, created_at=created, content_hash=f"h{i}",
+                    vector=unit(vec))
+
+
+def e(i):
+    v = np.zeros(DIM, np.float32)
+    v[i % DIM] = 1.0
+    return v
+
+
+@pytest.fixture
+def be(make_backend):
+    b = make_backend(DIM, "suite")
+    b.upsert([
+        doc("achievement", 1, "锂离子 电池 正极 材料", "高镍 正极 包覆", vec=e(0) + 0.1 * e(1),
+            fields=["新能源"], region="330106", modes=["license"], created=1_700_000_000),
+        doc("achievement", 2, "电池 回收", "退役 电池 梯次 利用", vec=e(1), fields=["新能源", "环保"],
+            region="320115", maturity="industrial", modes=["transfer"], created=1_710_000_000),
+        doc("achievement", 3, "废水 处理", "养殖 废水 厌氧", vec=e(2), fields=["环保"], region="320506",
+            maturity="industrial", created=1_720_000_000),
+        doc("problem", 4, "正极 材料 寿命", "循环 寿命 不足", vec=e(0), fields=["新能源"], region="330421",
+            modes=["development"]),
+        doc("achievement", 5, "草稿 电池", "钠 离子 电池", vec=e(0) + 0.2 * e(3), status="draft"),
+    ])
+    b.refresh()
+    return b
+
+
+def keys(hits):
+    return [k for k, _ in hits]
+
+
+def test_keyword_bm25_title_weighted(be):
+    hits = be.keyword_search([["电池"]], Filters(), 10)
+    assert set(keys(hits)) == {"achievement:1", "achievement:2"}  # draft hidden
+    assert all(s > 0 for _, s in hits)
+
+
+def test_keyword_synonym_group_and_or(be):
+    hits = be.keyword_search([["污水", "废水"], ["寿命"]], Filters(), 10)
+    assert set(keys(hits)) == {"achievement:3", "problem:4"}
+
+
+def test_vector_search_cosine(be):
+    hits = be.vector_search(unit(e(0)), Filters(kind="achievement"), 3)
+    assert keys(hits)[0] == "achievement:1"
+    assert hits[0][1] == pytest.approx(float(unit(e(0) + 0.1 * e(1)) @ unit(e(0))), abs=1e-4)
+
+
+def test_filters(be):
+    q = unit(e(0) + e(1) + e(2))
+    assert set(keys(be.vector_search(q, Filters(kind="problem"), 10))) == {"problem:4"}
+    assert set(keys(be.vector_search(q, Filters(region="32"), 10))) == {"achievement:2", "achievement:3"}
+    assert set(keys(be.vector_search(q, Filters(region="320100"), 10))) == {"achievement:2"}
+    assert set(keys(be.vector_search(q, Filters(fields=["环保"]), 10))) == {"achievement:2", "achievement:3"}
+    assert set(keys(be.vector_search(q, Filters(maturity=["industrial"]), 10))) == {"achievement:2", "achievement:3"}
+    assert set(keys(be.vector_search(q, Filters(modes=["license", "development"]), 10))) == \
+        {"achievement:1", "problem:4"}
+    assert set(keys(be.vector_search(q, Filters(date_from=1_705_000_000, date_to=1_715_000_000), 10))) == \
+        {"achievement:2"}
+    assert set(keys(be.keyword_search([["电池"]], Filters(region="3201"), 10))) == {"achievement:2"}
+
+
+def test_visibility(be):
+    q = unit(e(0))
+    assert "achievement:5" not in keys(be.vector_search(q, Filters(), 10))
+    assert "achievement:5" in keys(be.vector_search(q, Filters(published_only=False), 10))
+    assert keys(be.vector_search(q, Filters(published_only=False, status=["draft"]), 10)) == ["achievement:5"]
+    # asking for drafts without the right gives nothing, not drafts
+    assert be.vector_search(q, Filters(status=["draft"]), 10) == []
+
+
+def test_update_replaces_and_delete_removes(be):
+    be.upsert([doc("achievement", 2, "石墨烯 导热", "导热 膜", vec=e(5), fields=["新材料"])])
+    be.refresh()
+    assert "achievement:2" not in keys(be.keyword_search([["回收"]], Filters(), 10))
+    assert keys(be.keyword_search([["石墨烯"]], Filters(), 10)) == ["achievement:2"]
+    assert keys(be.vector_search(unit(e(5)), Filters(), 1)) == ["achievement:2"]
+    assert be.vector_search(unit(e(5)), Filters(fields=["环保"]), 10)[0][0] != "achievement:2"
+    be.delete(["achievement:2", "achievement:404"])
+    be.refresh()
+    assert "achievement:2" not in keys(be.vector_search(unit(e(5)), Filters(), 10))
+    assert be.keyword_search([["石墨烯"]], Filters(), 10) == []
+    assert "achievement:2" not in be.hashes()
+    assert be.count() == 4
+
+
+def test_docs_vectors_hashes(be):
+    d = be.get_docs(["achievement:1", "nope:1"])
+    assert list(d) == ["achievement:1"] and d["achievement:1"]["title"] == "锂离子 电池 正极 材料"
+    v = be.get_vectors(["achievement:1"])["achievement:1"]
+    assert v.dtype == np.float32 and v.shape == (DIM,)
+    assert be.hashes()["achievement:3"] == "h3"
+    s = be.dense_scores(unit(e(2)), ["achievement:3", "achievement:1"])
+    assert s["achievement:3"] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_exclude(be):
+    hits = be.vector_search(unit(e(0)), Filters(exclude=["achievement:1"]), 10)
+    assert "achievement:1" not in keys(hits)
+
+
+def test_rebuild_switches_atomically(be):
+    new = be.begin_rebuild()
+    new.upsert([doc("achievement", 9, "全新 版本", "只有 一条", vec=e(6))])
+    # readers still see the old version until the switch
+    assert be.count() == 5
+    be.commit_rebuild(new)
+    be.refresh()
+    assert be.count() == 1
+    assert keys(be.keyword_search([["版本"]], Filters(), 10)) == ["achievement:9"]
+
+
+def test_second_reader_sees_writes(be, tmp_path):
+    """Embedded: another process-level reader (separate instance) sees later writes."""
+    if be.name != "embedded":
+        pytest.skip("embedded-specific")
+    from indexes.backends.embedded import EmbeddedBackend
+
+    reader = EmbeddedBackend(be.root, DIM)
+    assert reader.count() == 5
+    assert keys(reader.vector_search(unit(e(7)), Filters(), 1)) != ["achievement:7"]
+    be.upsert([doc("achievement", 7, "新增", "新增", vec=e(7))])
+    assert keys(reader.vector_search(unit(e(7)), Filters(), 1)) == ["achievement:7"]
+    be.delete(["achievement:7"])
+    assert "achievement:7" not in keys(reader.vector_search(unit(e(7)), Filters(), 10))
+    reader.close()
