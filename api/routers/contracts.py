@@ -1,3 +1,96 @@
-from fastapi import APIRouter
+"""/api/contracts: register (also from a match), amend, terminate, list, filter, export."""
+from __future__ import annotations
 
-router = APIRouter(tags=["contracts"])
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Query, Response, UploadFile
+
+from api.deps import DB, CurrentUser
+from core.contract_schemas import ContractAmendIn, ContractIn, ContractOut, ContractTerminateIn, vocab
+from core.schemas import Page
+from core.services import contracts, exports
+
+router = APIRouter(prefix="/contracts", tags=["技术合同"])
+
+
+def _filters(q, year, registered_from, registered_to, region, side, contract_type, status, field, org_id,
+             match_id, source) -> contracts.ContractFilters:
+    return contracts.ContractFilters(q=q, year=year, registered_from=registered_from, registered_to=registered_to,
+                                     region=region, side=side, contract_type=contract_type, status=status,
+                                     field=field, org_id=org_id, match_id=match_id, source=source)
+
+
+def download(content: bytes, filename: str, media_type: str) -> Response:
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+@router.get("/vocab", summary="合同类型、子类、当事人类型等选项")
+def contract_vocab():
+    return vocab()
+
+
+@router.get("", response_model=Page[ContractOut], summary="技术合同列表（分页、筛选）")
+def list_(db: DB, user: CurrentUser, q: str | None = None, year: int | None = None,
+          registered_from: date | None = None, registered_to: date | None = None, region: str | None = None,
+          side: Annotated[str, Query(pattern="^(seller|buyer)$")] = "seller", contract_type: str | None = None,
+          status: str | None = None, field: str | None = None, org_id: int | None = None,
+          match_id: int | None = None, source: str | None = None,
+          page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=200)] = 20):
+    f = _filters(q, year, registered_from, registered_to, region, side, contract_type, status, field, org_id,
+                 match_id, source)
+    items, total = contracts.list_for(db, user, f, page=page, size=size)
+    return Page(items=[contracts.to_out(db, c, with_history=False) for c in items], total=total, page=page,
+                size=size)
+
+
+@router.get("/export.{fmt}", summary="导出技术合同（XLSX 或 CSV，金额万元）")
+def export(db: DB, user: CurrentUser, fmt: str, q: str | None = None, year: int | None = None,
+           registered_from: date | None = None, registered_to: date | None = None, region: str | None = None,
+           side: Annotated[str, Query(pattern="^(seller|buyer)$")] = "seller", contract_type: str | None = None,
+           status: str | None = None, field: str | None = None, org_id: int | None = None,
+           match_id: int | None = None, source: str | None = None):
+    from core.errors import NotFound
+
+    if fmt not in ("xlsx", "csv"):
+        raise NotFound("仅支持 xlsx 或 csv")
+    f = _filters(q, year, registered_from, registered_to, region, side, contract_type, status, field, org_id,
+                 match_id, source)
+    return download(*exports.export_contracts(db, user, f, fmt))
+
+
+@router.post("", response_model=ContractOut, status_code=201, summary="登记技术合同")
+def register(db: DB, user: CurrentUser, data: ContractIn):
+    c = contracts.register(db, user, data)
+    return contracts.to_out(db, c)
+
+
+@router.post("/from-match/{match_id}", response_model=ContractOut, status_code=201,
+             summary="为撮合登记技术合同（撮合转为已签约）")
+def register_for_match(db: DB, user: CurrentUser, match_id: int, data: dict):
+    c = contracts.register_contract_for_match(db, user, match_id, data)
+    return contracts.to_out(db, c)
+
+
+@router.get("/{contract_id}", response_model=ContractOut)
+def read(db: DB, user: CurrentUser, contract_id: int):
+    return contracts.to_out(db, contracts.get_for(db, user, contract_id))
+
+
+@router.post("/{contract_id}/amend", response_model=ContractOut, summary="变更合同登记（保留变更记录）")
+def amend(db: DB, user: CurrentUser, contract_id: int, data: ContractAmendIn):
+    return contracts.to_out(db, contracts.amend(db, user, contract_id, data))
+
+
+@router.post("/{contract_id}/terminate", response_model=ContractOut, summary="终止合同")
+def terminate(db: DB, user: CurrentUser, contract_id: int, data: ContractTerminateIn):
+    return contracts.to_out(db, contracts.terminate(db, user, contract_id, data))
+
+
+@router.post("/{contract_id}/attachments", status_code=201, summary="上传合同附件")
+async def upload(db: DB, user: CurrentUser, contract_id: int, file: Annotated[UploadFile, File()]):
+    data = await file.read()
+    att = contracts.add_attachment(db, user, contract_id, file.filename or "file", data)
+    return {"id": att.id, "filename": att.filename, "size": att.size, "content_type": att.content_type}
