@@ -18,13 +18,14 @@ def configure() -> Celery:
     """(Re)apply settings to the app; cheap to call repeatedly."""
     global _configured_for
     s = get_settings()
-    key = (s.celery_broker_url, s.celery_result_backend)
+    key = (s.celery_broker_url, s.celery_result_backend, s.celery_queue)
     if key != _configured_for:
         eager = not s.celery_broker_url
         app.conf.update(
             broker_url=s.celery_broker_url or "memory://",
             result_backend=s.celery_result_backend or (None if eager else s.celery_broker_url),
             task_always_eager=eager,
+            task_default_queue=s.celery_queue,
             task_eager_propagates=True,
             task_serializer="json",
             accept_content=["json"],

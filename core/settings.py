@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     # No broker: tasks run in-process (eager). At scale: redis://redis:6379/0
     celery_broker_url: str | None = None
     celery_result_backend: str | None = None
+    celery_queue: str = "techmatch"
 
     # --- search ------------------------------------------------------------
     search_backend: Literal["embedded", "elasticsearch"] = "embedded"

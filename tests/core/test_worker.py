@@ -1,0 +1,76 @@
+"""A real task path through the real Redis and a real Celery worker process."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import redis
+
+REDIS = "redis://127.0.0.1:6379"
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def worker(settings, tmp_path):
+    try:
+        redis.Redis.from_url(REDIS).ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not running at 127.0.0.1:6379")
+    from core import settings as settings_mod
+    from core.celery_app import configure
+
+    queue = f"techmatch-test-{uuid.uuid4().hex[:8]}"
+    overrides = dict(data_dir=settings.data_dir, database_url=settings.database_url, secret_key="test-secret",
+                     celery_broker_url=f"{REDIS}/0", celery_result_backend=f"{REDIS}/1", celery_queue=queue)
+    settings_mod.configure(**overrides)
+    configure()
+    env = dict(os.environ, TECHMATCH_DATA_DIR=str(settings.data_dir), DATABASE_URL=settings.database_url,
+               TECHMATCH_SECRET_KEY="test-secret", TECHMATCH_CELERY_BROKER_URL=f"{REDIS}/0",
+               TECHMATCH_CELERY_RESULT_BACKEND=f"{REDIS}/1", TECHMATCH_CELERY_QUEUE=queue)
+    log = open(tmp_path / "worker.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "core.celery_app", "worker", "-Q", queue,
+                             "--pool", "solo", "--concurrency", "1", "--loglevel", "INFO",
+                             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    settings_mod.configure(data_dir=settings.data_dir, database_url=settings.database_url,
+                           secret_key="test-secret")
+    configure()
+
+
+def test_task_runs_in_worker_process(worker, tmp_path):
+    from core.tasks import ping
+
+    result = ping.delay().get(timeout=60)
+    assert result["pong"] is True
+    assert result["pid"] == worker.pid != os.getpid()
+
+
+def test_publishing_a_listing_is_indexed_by_the_worker(worker, factory, tmp_path):
+    """Create → commit → the index task goes through Redis → the worker indexes it →
+    this process (a reader of the same index) finds it."""
+    from indexes.service import get_search_service
+
+    enterprise = factory.user("enterprise")
+    p = factory.problem(enterprise, title="印染定型机废气油烟净化", description="定型机排放的油烟废气有明显异味，周边居民投诉，需要高效净化装置。")
+    svc = get_search_service()
+    deadline = time.time() + 90
+    ids = []
+    while time.time() < deadline:
+        ids = [h.id for h in svc.search("定型机油烟", kind="problem", mode="keyword").hits]
+        if p.id in ids or str(p.id) in map(str, ids):
+            break
+        time.sleep(0.5)
+    log = (tmp_path / "worker.log").read_text()
+    assert p.id in ids or str(p.id) in map(str, ids), log[-3000:]
+    assert "techmatch.index_listing" in log
