@@ -1,0 +1,146 @@
+"""Pages without the matching/contract services: auth, CSRF, roles, errors, listing forms."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.models import TechProblem
+
+
+def test_home_and_empty_states(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "科技成果转化撮合平台" in r.text
+    assert "暂无已发布的技术需求" in r.text
+    r = client.get("/search")
+    assert "请输入检索词" in r.text
+
+
+def test_error_pages_are_html(client):
+    r = client.get("/no-such-page")
+    assert r.status_code == 404 and "页面不存在" in r.text and "<html" in r.text
+    r = client.get("/problems/424242")
+    assert r.status_code == 404 and "技术需求不存在" in r.text
+    # the API keeps JSON errors
+    r = client.get("/api/problems/424242")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_login_required_redirects(client):
+    r = client.get("/problems/new", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/problems/new"
+
+
+def test_login_logout_and_session_cookie_flags(client, factory, csrf):
+    user = factory.user("enterprise")
+    token = csrf("/login")
+    r = client.post("/login", data={"email": user.email, "password": "wrong-pass", "csrf_token": token})
+    assert r.status_code == 401 and "邮箱或密码错误" in r.text
+    r = client.post("/login", data={"email": user.email, "password": "password-123", "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/my/problems"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert client.get("/my/problems").status_code == 200
+    r = client.post("/logout", data={"csrf_token": csrf("/")}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/my/problems", follow_redirects=False).status_code == 303
+
+
+def test_csrf_is_required(client, factory, web_login):
+    user = factory.user("enterprise")
+    web_login(user)
+    r = client.post("/problems/new", data={"title": "x"})
+    assert r.status_code == 403 and "刷新页面" in r.text
+    r = client.post("/problems/new", data={"title": "x", "csrf_token": "forged"})
+    assert r.status_code == 403
+    # login itself is protected too
+    client.cookies.clear()
+    r = client.post("/login", data={"email": user.email, "password": "password-123"})
+    assert r.status_code == 403
+
+
+def test_open_redirect_refused(client, factory, csrf):
+    user = factory.user("enterprise")
+    r = client.post("/login", data={"email": user.email, "password": "password-123", "next": "//evil.example",
+                                    "csrf_token": csrf("/login")}, follow_redirects=False)
+    assert r.headers["location"] == "/my/problems"
+
+
+def test_role_checks_on_pages(client, factory, web_login):
+    uni = factory.user("university")
+    web_login(uni)
+    assert client.get("/my/achievements").status_code == 200
+    for path in ("/problems/new", "/my/problems"):
+        r = client.get(path)
+        assert r.status_code == 403 and "无权访问" in r.text, path
+    ent = factory.user("enterprise")
+    web_login(ent)
+    for path in ("/achievements/new", "/my/achievements"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_problem_form_validation_and_publish(client, db, factory, web_login, csrf):
+    user = factory.user("enterprise")
+    web_login(user)
+    token = csrf("/problems/new")
+    bad = {"csrf_token": token, "title": "短", "description": "太短", "region": "999999",
+           "budget_min": "50", "budget_max": "abc", "action": "publish"}
+    r = client.post("/problems/new", data=bad)
+    assert r.status_code == 422
+    assert "内容过短" in r.text  # title / description
+    assert "请输入数字金额" in r.text  # budget_max in 万元
+    assert 'id="err-region"' in r.text and 'id="err-title"' in r.text
+    assert db.query(TechProblem).count() == 0
+    good = {"csrf_token": token, "title": "锂电池回收中钴镍分离效率低", "region": "330421",
+            "description": "废旧三元锂电池湿法回收中钴镍分离效率偏低，希望提高回收率。",
+            "fields": ["新能源"], "keywords": "锂电池，回收 湿法冶金", "budget_min": "20",
+            "budget_max": "50.5", "coop_modes": ["development"], "contact_name": "王经理",
+            "contact_phone": "13800000000", "action": "draft"}
+    r = client.post("/problems/new", data=good, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    obj = db.query(TechProblem).one()
+    assert obj.status == "draft"
+    assert obj.budget_max == Decimal("505000.00") and obj.keywords == ["锂电池", "回收", "湿法冶金"]
+    page = client.get(r.headers["location"])
+    assert "已保存为草稿" in page.text and "20.00–50.50万元" in page.text
+    # edit and publish
+    edit = dict(good, title="锂电池回收钴镍分离效率低", action="publish")
+    r = client.post(f"/problems/{obj.id}/edit", data=edit, follow_redirects=False)
+    assert r.status_code == 303
+    db.expire_all()
+    assert obj.status == "published" and obj.title == "锂电池回收钴镍分离效率低"
+    assert "锂电池回收钴镍分离效率低" in client.get("/my/problems").text
+    # budget order is checked by the schema
+    r = client.post(f"/problems/{obj.id}/edit", data=dict(edit, budget_min="80"))
+    assert r.status_code == 422 and "预算下限不能高于预算上限" in r.text
+
+
+def test_other_org_cannot_edit(client, factory, web_login):
+    owner = factory.user("enterprise")
+    p = factory.problem(owner)
+    other = factory.user("enterprise")
+    web_login(other)
+    assert client.get(f"/problems/{p.id}/edit").status_code == 403
+
+
+def test_contact_hidden_for_others(client, factory, web_login):
+    owner = factory.user("enterprise")
+    p = factory.problem(owner)
+    r = client.get(f"/problems/{p.id}")
+    assert r.status_code == 200 and "13800000000" not in r.text and "引荐双方后可见" in r.text
+    web_login(owner)
+    assert "13800000000" in client.get(f"/problems/{p.id}").text
+
+
+def test_registration_request(client, csrf):
+    from tests.conftest import make_credit_code
+
+    token = csrf("/register")
+    data = {"csrf_token": token, "org.kind": "enterprise", "org.name": "嘉善新材料有限公司",
+            "org.credit_code": "123", "org.region": "330421", "name": "李四", "email": "li@example.com",
+            "password": "password-123", "password2": "password-123"}
+    r = client.post("/register", data=data)
+    assert r.status_code == 422 and 'id="err-org.credit_code"' in r.text
+    data["org.credit_code"] = make_credit_code(4242)
+    r = client.post("/register", data=data)
+    assert r.status_code == 200 and "等待科技局审核" in r.text

@@ -1,0 +1,99 @@
+"""Turning HTML form input into the shared input schemas, and errors back into per-field
+Chinese messages. No business rules here: the schemas and services decide."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from pydantic import ValidationError
+
+from core.errors import DomainError, validation_failed_from_pydantic
+from core.money import MoneyError, wan_to_yuan
+
+_SPLIT = re.compile(r"[,，、;；\s]+")
+
+
+class FormErrors(Exception):
+    """Input errors collected before or while validating: {field: message} plus general ones."""
+
+    def __init__(self, fields: dict[str, str] | None = None, general: list[str] | None = None):
+        super().__init__("表单有误")
+        self.fields = fields or {}
+        self.general = general or []
+
+
+def split_list(value: str | None) -> list[str]:
+    return [p for p in _SPLIT.split(value or "") if p]
+
+
+def lines(value: str | None) -> list[str]:
+    return [ln.strip() for ln in (value or "").splitlines() if ln.strip()]
+
+
+def text(form, name: str) -> str:
+    v = form.get(name)
+    return v.strip() if isinstance(v, str) else ""
+
+
+def optional(form, name: str) -> str | None:
+    v = text(form, name)
+    return v or None
+
+
+def wan_field(form, name: str, errors: dict[str, str]) -> Decimal | None:
+    """An amount entered in 万元 → exact yuan, or a field error."""
+    raw = text(form, name).replace(",", "").replace("，", "")
+    if not raw:
+        return None
+    try:
+        value = wan_to_yuan(Decimal(raw))
+    except (InvalidOperation, MoneyError, ValueError):
+        errors[name] = "请输入数字金额（单位：万元，最多六位小数）"
+        return None
+    if value < 0:
+        errors[name] = "金额不能为负数"
+        return None
+    return value
+
+
+def int_field(form, name: str, errors: dict[str, str]) -> int | None:
+    raw = text(form, name)
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        errors[name] = "必须是整数"
+        return None
+
+
+def collect(exc: Exception) -> FormErrors:
+    """pydantic ValidationError or DomainError → per-field messages."""
+    if isinstance(exc, FormErrors):
+        return exc
+    if isinstance(exc, ValidationError):
+        exc = validation_failed_from_pydantic(exc)
+    fields: dict[str, str] = {}
+    general: list[str] = []
+    if isinstance(exc, DomainError):
+        details = exc.details or [{"field": exc.field, "message": exc.message}]
+        for d in details:
+            f = d.get("field")
+            msg = d.get("message") or exc.message
+            if f:
+                fields.setdefault(_root(f), msg)
+            else:
+                general.append(msg)
+        if not details:
+            general.append(exc.message)
+    else:
+        general.append(str(exc))
+    return FormErrors(fields, general)
+
+
+def _root(field: str) -> str:
+    """'patents.0.number' → 'patents'; 'org.name' stays (nested forms use dotted names)."""
+    parts = field.split(".")
+    if parts[0] == "org" and len(parts) > 1:
+        return ".".join(parts[:2])
+    return parts[0]

@@ -1,0 +1,130 @@
+"""Pages for everyone: home, login/logout, registration, search, notifications."""
+from __future__ import annotations
+
+import logging
+import math
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from api.deps import DB
+from core.errors import DomainError
+from core.schemas import RegistrationIn
+from core.services import accounts, listings, notifications
+from web import forms, views
+from web.security import LoggedIn, PageUser, csrf_protect, login_session, logout_session
+from web.templating import render
+
+log = logging.getLogger(__name__)
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only local paths (no open redirects)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+@router.get("/")
+def home(request: Request, db: DB, user: PageUser):
+    recent = {kind: listings.list_for(db, user, kind, listings.ListingFilters(), page=1, size=6)[0]
+              for kind in ("problem", "achievement")}
+    return render(request, "home.html", {"recent": recent, "headline": views.headline_indicators(db, user)})
+
+
+@router.get("/login")
+def login_form(request: Request, user: PageUser, next: str | None = None):
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "auth/login.html", {"next": _safe_next(next), "email": ""})
+
+
+@router.post("/login")
+async def login(request: Request, db: DB):
+    form = await request.form()
+    email, password = forms.text(form, "email"), form.get("password") or ""
+    nxt = _safe_next(forms.text(form, "next"))
+    try:
+        user = accounts.authenticate(db, email, str(password))
+    except DomainError as e:
+        return render(request, "auth/login.html", {"next": nxt, "email": email, "error": e.message},
+                      status_code=401 if e.status_code == 401 else e.status_code)
+    db.commit()
+    login_session(request, user)
+    if nxt == "/":
+        nxt = views.landing_page(user)
+    return RedirectResponse(nxt, status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request):
+    logout_session(request)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/register")
+def register_form(request: Request):
+    return render(request, "auth/register.html", {"values": {}, "errors": {}})
+
+
+@router.post("/register")
+async def register(request: Request, db: DB):
+    form = await request.form()
+    values = {k: forms.text(form, k) for k in ("org.kind", "org.name", "org.credit_code", "org.region",
+                                                "org.industry", "email", "name", "phone")}
+    errors: dict[str, str] = {}
+    password = str(form.get("password") or "")
+    if password != str(form.get("password2") or ""):
+        errors["password2"] = "两次输入的密码不一致"
+    try:
+        data = RegistrationIn(
+            org={"kind": values["org.kind"], "name": values["org.name"],
+                 "credit_code": values["org.credit_code"], "region": values["org.region"],
+                 "industry": values["org.industry"]},
+            email=values["email"], password=password, name=values["name"], phone=values["phone"] or None)
+        if errors:
+            raise forms.FormErrors(errors)
+        accounts.register(db, data)
+        db.commit()
+    except (ValidationError, DomainError, forms.FormErrors) as e:
+        db.rollback()
+        fe = forms.collect(e)
+        errors.update(fe.fields)
+        return render(request, "auth/register.html", {"values": values, "errors": errors,
+                                                      "general": fe.general}, status_code=422)
+    return render(request, "auth/registered.html", {"email": values["email"]})
+
+
+@router.get("/search")
+def search(request: Request, db: DB, user: PageUser):
+    params = views.SearchParams.from_query(request.query_params)
+    result = views.run_search(db, user, params)
+
+    def url_with(**changes) -> str:
+        q = params.as_query()
+        q.update({k: v for k, v in changes.items()})
+        q = {k: v for k, v in q.items() if v not in (None, "", [])}
+        return "/search?" + urlencode(q, doseq=True)
+
+    pages = max(1, math.ceil(result.total / params.size)) if result else 1
+    return render(request, "search.html", {
+        "params": params, "result": result, "url_with": url_with, "pages": pages,
+        "page_url": lambda p: url_with(page=p), "page": params.page,
+        "total": result.total if result else 0,
+    })
+
+
+@router.get("/notifications")
+def notifications_page(request: Request, db: DB, user: LoggedIn):
+    items = notifications.list_for(db, user)
+    return render(request, "notifications.html", {"items": items})
+
+
+@router.post("/notifications/read")
+def notifications_read(db: DB, user: LoggedIn):
+    notifications.mark_read(db, user)
+    db.commit()
+    return RedirectResponse("/notifications", status_code=303)

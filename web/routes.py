@@ -1,0 +1,67 @@
+"""Mount the pages on the FastAPI app: page routers, static files and HTML error pages."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+ERROR_TITLES = {
+    400: "请求有误", 401: "请先登录", 403: "没有权限", 404: "页面不存在", 405: "不支持的操作",
+    409: "操作冲突", 413: "内容过大", 422: "输入有误", 500: "服务器出错了",
+}
+ERROR_HINTS = {
+    403: "您的账号角色不能访问这个页面。如需开通权限，请联系科技局。",
+    404: "您要找的页面或信息不存在，可能已被关闭或删除。",
+    500: "服务器处理请求时出错，我们已记录此问题。请稍后再试。",
+}
+
+
+def render_error(request: Request, status: int, exc: DomainError | None) -> HTMLResponse:
+    """HTML error page for paths outside /api (api/errors.py delegates here)."""
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    from web.templating import render
+
+    # The request's DB session may be rolled back and closed by now: reload the user.
+    if hasattr(request.state, "user"):
+        del request.state.user
+    message = exc.message if isinstance(exc, DomainError) else ERROR_HINTS.get(status, "")
+    if status == 500:
+        message = ERROR_HINTS[500]
+    try:
+        return render(request, "errors/error.html", {
+            "status": status, "title": ERROR_TITLES.get(status, "出错了"), "message": message,
+            "hint": ERROR_HINTS.get(status, "") if message != ERROR_HINTS.get(status) else "",
+        }, status_code=status)
+    except Exception:  # noqa: BLE001 - last resort when the template itself fails
+        log.exception("error page failed to render")
+        return HTMLResponse(f"<h1>{status} {ERROR_TITLES.get(status, '出错了')}</h1>", status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    from web.pages import broker, bureau, listings, public
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for module in (public, listings, broker, bureau):
+        app.include_router(module.router)
+    app.state.render_error = render_error
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"error": {"code": "server_error", "message": "服务器内部错误"}},
+                                status_code=500)
+        return render_error(request, 500, None)

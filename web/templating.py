@@ -1,0 +1,167 @@
+"""Jinja2 environment for the pages: filters for 万元 and dates, vocabulary labels, the
+navigation for the current user's role, and the CSRF token."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from core import regions
+from core.money import format_wan, to_wan
+from core.vocab import (FIELDS, AchievementStatus, CoopMode, Maturity, OrgKind, PatentType,
+                        ProblemStatus, Role, TransferMode, UserStatus)
+from web.security import csrf_token, current_user
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+env = templates.env
+env.trim_blocks = True
+env.lstrip_blocks = True
+
+
+def _wan(yuan, places: int = 2) -> str:
+    return format_wan(None if yuan is None else Decimal(yuan), places)
+
+
+def _wan_num(yuan, places: int = 2) -> str:
+    """The number of 万元 without the unit (form inputs, table cells)."""
+    if yuan is None or yuan == "":
+        return ""
+    return str(to_wan(Decimal(yuan), places))
+
+
+def _date(value) -> str:
+    """YYYY-MM-DD (local time for timestamps)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, tz=timezone.utc)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)[:10]
+
+
+def _datetime(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return _date(value)
+
+
+def _label(enum):
+    def f(value) -> str:
+        if value is None or value == "":
+            return ""
+        try:
+            return enum(value).label
+        except ValueError:
+            return str(value)
+    return f
+
+
+def _status_label(value, kind: str = "problem") -> str:
+    enum = ProblemStatus if kind == "problem" else AchievementStatus
+    return _label(enum)(value)
+
+
+MATCH_STATUS_LABELS = {
+    "proposed": "待审核", "accepted": "已采纳", "rejected": "已驳回", "withdrawn": "已撤回",
+    "introduced": "已引荐", "negotiating": "洽谈中", "contracted": "已签约", "failed": "未成交",
+}
+
+
+def _pct(value, places: int = 0) -> str:
+    if value is None:
+        return ""
+    return f"{float(value) * 100:.{places}f}%"
+
+
+def _region(code) -> str:
+    return regions.full_name(code) if code else ""
+
+
+env.filters.update(
+    wan=_wan, wan_num=_wan_num, date=_date, datetime=_datetime, pct=_pct, region=_region,
+    maturity=_label(Maturity), coop_mode=_label(CoopMode), transfer_mode=_label(TransferMode),
+    role=_label(Role), org_kind=_label(OrgKind), patent_type=_label(PatentType),
+    user_status=_label(UserStatus), listing_status=_status_label,
+    match_status=lambda v: MATCH_STATUS_LABELS.get(v, v or ""),
+)
+env.globals.update(
+    FIELDS=FIELDS, FIELD_CHOICES=[(f, f) for f in FIELDS], MATURITIES=Maturity.choices(), COOP_MODES=CoopMode.choices(),
+    TRANSFER_MODES=TransferMode.choices(), PATENT_TYPES=PatentType.choices(),
+    ORG_KINDS=[(k, v) for k, v in OrgKind.choices() if k != "bureau"],
+    MATCH_STATUS_LABELS=MATCH_STATUS_LABELS, KIND_LABELS={"problem": "技术需求", "achievement": "科技成果"},
+)
+
+# Navigation per role: (label, path). Every page checks the role itself as well.
+NAV = {
+    None: [("首页", "/"), ("检索", "/search")],
+    "enterprise": [("首页", "/"), ("检索", "/search"), ("我的需求", "/my/problems"),
+                   ("发布需求", "/problems/new")],
+    "university": [("首页", "/"), ("检索", "/search"), ("我的成果", "/my/achievements"),
+                   ("发布成果", "/achievements/new")],
+    "broker": [("首页", "/"), ("检索", "/search"), ("审核队列", "/broker/queue"),
+               ("对接看板", "/broker/pipeline")],
+    "bureau": [("首页", "/"), ("检索", "/search"), ("指标看板", "/bureau/dashboard"),
+               ("合同登记", "/bureau/contracts"), ("年度目标", "/bureau/targets"),
+               ("对接活动", "/bureau/events"), ("数据导入", "/bureau/import"),
+               ("账号审核", "/bureau/accounts")],
+}
+NAV["admin"] = NAV["bureau"]
+
+
+def render(request: Request, name: str, context: dict | None = None, status_code: int = 200,
+           headers: dict | None = None):
+    user = current_user(request)
+    ctx = {
+        "user": user,
+        "nav": NAV.get(user.role if user else None, NAV[None]),
+        "csrf_token": csrf_token(request),
+        "path": request.url.path,
+        "flash": request.session.pop("flash", None) if "session" in request.scope else None,
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+
+
+def safe(html: str) -> Markup:
+    """Mark search-service output (already HTML-escaped, terms in <em>) as safe."""
+    return Markup(html)
+
+
+def budget(item) -> str:
+    """A problem's budget range in 万元."""
+    lo, hi = getattr(item, "budget_min", None), getattr(item, "budget_max", None)
+    if lo is None and hi is None:
+        return "面议"
+    if lo is None:
+        return f"不超过{_wan(hi)}"
+    if hi is None:
+        return f"{_wan(lo)}以上"
+    if lo == hi:
+        return _wan(lo)
+    return f"{_wan_num(lo)}–{_wan(hi)}"
+
+
+def _region_label(code) -> str:
+    return regions.name(code) or str(code)
+
+
+env.globals.update(budget=budget, identity=lambda v: v,
+                   kind_label=lambda v: {'problem': '技术需求', 'achievement': '科技成果'}.get(v, v), region_label=_region_label, maturity_label=_label(Maturity),
+                   listing_url=lambda kind, i: f"/{'problems' if kind == 'problem' else 'achievements'}/{i}")
