@@ -2,10 +2,12 @@
 flag), events and exports. Figures come from core.services.indicators only."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from api.deps import DB, CurrentUser
 from api.routers.contracts import download
@@ -19,6 +21,23 @@ router = APIRouter(prefix="/indicators", tags=["科技指标"])
 Side = Annotated[str, Query(pattern="^(seller|buyer)$")]
 
 
+def _plain(v):
+    """Exact JSON: Decimal amounts as strings ("1234.56"), never floats."""
+    if isinstance(v, Decimal):
+        return f"{v:f}"
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def exact(data) -> JSONResponse:
+    return JSONResponse(_plain(data))
+
+
 @router.get("/catalog", summary="指标清单（键、名称、单位）")
 def catalog(user: CurrentUser):
     return [{"key": s.key, "label": s.label, "unit": s.unit, "dated": s.dated, "note": s.note}
@@ -27,30 +46,30 @@ def catalog(user: CurrentUser):
 
 @router.get("/summary", summary="年度指标汇总（截至今日，对比上年同期）")
 def summary(db: DB, user: CurrentUser, year: int, region: str | None = None, as_of: date | None = None):
-    return indicators.summary(db, user, year, region, as_of)
+    return exact(indicators.summary(db, user, year, region, as_of))
 
 
 @router.get("/series", summary="按月、按季度的技术合同成交额（含上年）")
 def series(db: DB, user: CurrentUser, year: int, region: str | None = None, side: Side = "seller"):
-    return indicators.series(db, user, year, region, side)
+    return exact(indicators.series(db, user, year, region, side))
 
 
 @router.get("/breakdown", summary="分组统计：region/type/sub_type/field/seller_type/buyer_type/conversion/month/quarter")
 def breakdown(db: DB, user: CurrentUser, year: int, by: str = "region", region: str | None = None,
               side: Side = "seller", quarter: Annotated[int | None, Query(ge=1, le=4)] = None,
               month: Annotated[int | None, Query(ge=1, le=12)] = None, as_of: date | None = None):
-    return indicators.breakdown(db, user, year, by, region, side, quarter, month, as_of)
+    return exact(indicators.breakdown(db, user, year, by, region, side, quarter, month, as_of))
 
 
 @router.get("/targets", summary="指标目标与完成进度、全年预计、是否滞后")
 def list_targets(db: DB, user: CurrentUser, year: int, region: str | None = None, as_of: date | None = None):
-    return indicators.targets(db, user, year, region, as_of)
+    return exact(indicators.targets(db, user, year, region, as_of))
 
 
 @router.put("/targets", summary="设置（新增或修改）年度目标")
 def put_target(db: DB, user: CurrentUser, data: TargetIn):
     t = indicators.set_target(db, user, data)
-    return indicators.target_row(db, t)
+    return exact(indicators.target_row(db, t))
 
 
 @router.delete("/targets/{target_id}", status_code=204)

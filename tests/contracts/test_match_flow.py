@@ -1,0 +1,86 @@
+"""Match -> contract -> indicators."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core.errors import InvalidTransition, PermissionDenied
+from core.models import Achievement, MatchReview, TechProblem
+from core.models.contracts import Contract
+from core.services import contracts, indicators as ind
+
+
+def data(**kw):
+    d = dict(reg_number=f"{date.today().year}330400000777", project_name="正极材料包覆技术许可",
+             contract_type="license", signed_on=date.today(), registered_on=date.today(),
+             total_amount="800000.00", tech_amount="800000.00")
+    d.update(kw)
+    return d
+
+
+def test_match_to_contract_to_indicators(db, bureau, broker, accepted_match):
+    m, ent, uni = accepted_match
+    c = contracts.register_contract_for_match(db, broker, m.id, data())
+    db.commit()
+    db.expire_all()
+    c = db.get(Contract, c.id)
+    assert (c.match_id, c.problem_id, c.achievement_id) == (m.id, m.problem_id, m.achievement_id)
+    # Parties default to the achievement's organization (seller) and the problem's (buyer).
+    assert (c.seller_org_id, c.buyer_org_id) == (uni.org_id, ent.org_id)
+    assert (c.seller_region, c.buyer_region, c.seller_type) == ("330106", "330482", "university")
+    assert c.field == "新能源" and c.source == "match" and c.created_by_id == broker.id
+    db.refresh(m)
+    assert m.status == "contracted"
+    assert db.scalar(select(func.count()).select_from(MatchReview).where(
+        MatchReview.match_id == m.id, MatchReview.to_status == "contracted")) == 1
+    assert db.get(TechProblem, m.problem_id).status == "solved"
+    assert db.get(Achievement, m.achievement_id).status == "transferred"
+
+    year = date.today().year
+    s = ind.summary(db, bureau, year, "330100")  # 输出: the seller is in Hangzhou
+    assert s["contracts"]["total_amount"] == Decimal("800000.00")
+    assert s["conversion"]["items"] == 1 and s["conversion"]["on_platform_items"] == 1
+    assert ind.summary(db, bureau, year, "330400")["absorbed"]["total_amount"] == Decimal("800000.00")
+    solved = ind.summary(db, bureau, year, "330421")["activities"]  # the problem is in 嘉善
+    assert solved["solved_problems"]["value"] == 1 and solved["recommended"]["value"] == 1
+    # The broker sees the contract; the two parties see it; another enterprise does not.
+    assert contracts.can_view(db, broker, c) and contracts.can_view(db, ent, c) and contracts.can_view(db, uni, c)
+
+
+def test_development_contract_solves_problem_without_transferring(db, bureau, accepted_match):
+    m, ent, uni = accepted_match
+    contracts.register_contract_for_match(db, bureau, m.id, data(contract_type="development",
+                                                                 sub_type="cooperative"))
+    db.commit()
+    assert db.get(TechProblem, m.problem_id).status == "solved"
+    assert db.get(Achievement, m.achievement_id).status == "published"
+
+
+def test_only_the_assigned_broker_and_only_accepted_matches(db, factory, accepted_match):
+    m, ent, uni = accepted_match
+    other = factory.user("broker")
+    with pytest.raises(PermissionDenied):
+        contracts.register_contract_for_match(db, other, m.id, data())
+    with pytest.raises(PermissionDenied):
+        contracts.register_contract_for_match(db, ent, m.id, data())
+    db.rollback()
+    m.status = "proposed"
+    db.commit()
+    with pytest.raises(InvalidTransition):
+        contracts.register_contract_for_match(db, factory.user("bureau"), m.id, data())
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(Contract)) == 0
+
+
+def test_bad_contract_leaves_match_untouched(db, broker, accepted_match):
+    from core.errors import ValidationFailed
+
+    m, *_ = accepted_match
+    with pytest.raises(ValidationFailed):
+        contracts.register_contract_for_match(db, broker, m.id, data(tech_amount="900000.00"))
+    db.rollback()
+    db.refresh(m)
+    assert m.status == "accepted" and db.get(TechProblem, m.problem_id).status == "published"
