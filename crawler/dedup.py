@@ -8,6 +8,7 @@ traditional-Chinese or full-width copy of a listing hashes like the original.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -53,13 +54,24 @@ def title_key(title: str) -> str:
     return normalize_for_hash(title)
 
 
-def tokens(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1)
+def _analyzer():
+    """The search analyzer, built once per process (deliberately not a settings cache:
+    its dictionary does not depend on the data directory enough to matter for SimHash, and
+    building it costs seconds)."""
     try:
         from indexes.analysis import get_analyzer
-        return get_analyzer().tokens(text)
     except ImportError:  # pragma: no cover - the search package is part of the product
-        import jieba
-        return [t for t in jieba.lcut_for_search(normalize_for_hash(text)) if t.strip()]
+        return None
+    return get_analyzer()
+
+
+def tokens(text: str) -> list[str]:
+    analyzer = _analyzer()
+    if analyzer is not None:
+        return analyzer.tokens(text)
+    import jieba  # pragma: no cover
+    return [t for t in jieba.lcut_for_search(normalize_for_hash(text)) if t.strip()]  # pragma: no cover
 
 
 def _h64(token: str) -> int:

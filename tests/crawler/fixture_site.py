@@ -34,7 +34,8 @@ class FixtureSite:
         self.slow_seconds = slow_seconds
         self.extra: dict[str, tuple[bytes, str]] = {}
         self.content_types: dict[str, str] = {}
-        self.log: list[tuple[str, int, bool]] = []
+        self.log: list[tuple[str, int, bool]] = []  # responses sent
+        self.arrivals: list[str] = []  # requests received (a timed-out one may never be answered)
         self.failed_once: set[str] = set()
         self.lock = threading.Lock()
         site = self
@@ -65,9 +66,10 @@ class FixtureSite:
     def reset_log(self) -> None:
         with self.lock:
             self.log.clear()
+            self.arrivals.clear()
 
     def paths(self) -> list[str]:
-        return [p for p, _s, _c in self.log]
+        return list(self.arrivals)
 
     # ------------------------------------------------------------------ serving
     def _resolve(self, path: str, query: str) -> tuple[bytes, str] | None:
@@ -100,6 +102,8 @@ class FixtureSite:
             pass
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.arrivals.append(h.path)
         parts = urlsplit(h.path)
         path, query = parts.path, parts.query
         conditional = bool(h.headers.get("If-None-Match") or h.headers.get("If-Modified-Since"))
