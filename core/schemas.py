@@ -8,10 +8,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import (BaseModel, ConfigDict, EmailStr, Field, StringConstraints,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints,
                       field_validator, model_validator)
 
 from core import validation
+from core.money import FEN
 from core.vocab import (FIELDS, MATURITY_TRL, CoopMode, Maturity, OrgKind, PatentType, Role,
                         TransferMode)
 
@@ -39,7 +40,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TE
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_LONG_TEXT)]
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
-Yuan = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+# Exact yuan, at most 2 decimals (fen), normalised to 2 places.
+Yuan = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2), AfterValidator(lambda d: d.quantize(FEN))]
 
 
 class Schema(BaseModel):

@@ -1,5 +1,4 @@
 """Problems and achievements share one router factory: the differences are schemas."""
-from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
