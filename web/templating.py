@@ -134,6 +134,7 @@ def render(request: Request, name: str, context: dict | None = None, status_code
         "csrf_token": csrf_token(request),
         "path": request.url.path,
         "flash": request.session.pop("flash", None) if "session" in request.scope else None,
+        "flash_kind": request.session.pop("flash_kind", None) if "session" in request.scope else None,
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
@@ -146,7 +147,10 @@ def safe(html: str) -> Markup:
 
 def budget(item) -> str:
     """A problem's budget range in 万元."""
-    lo, hi = getattr(item, "budget_min", None), getattr(item, "budget_max", None)
+    if isinstance(item, dict):
+        lo, hi = item.get("budget_min"), item.get("budget_max")
+    else:
+        lo, hi = getattr(item, "budget_min", None), getattr(item, "budget_max", None)
     if lo is None and hi is None:
         return "面议"
     if lo is None:

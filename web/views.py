@@ -150,15 +150,10 @@ def more_like_this(session: Session, viewer, kind: str, listing_id: int, size: i
 # ----------------------------------------------------------------- indicators
 
 def headline_indicators(session: Session, viewer):
-    """Headline figures for the home page, from the indicators service when installed."""
-    try:
-        from core.services import indicators
-    except ImportError:
-        return None
-    fn = getattr(indicators, "headline", None)
-    if fn is None:
-        return None
-    return fn(session)
+    """Headline figures for the home page, from the indicators service."""
+    from web import dashboard
+
+    return dashboard.headline(session, date.today().year)
 
 
 # ----------------------------------------------------------------- proposals

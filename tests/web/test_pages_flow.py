@@ -1,0 +1,149 @@
+"""Broker and bureau pages over the real services (TestClient; the browser tests walk the
+same journeys in Chromium)."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from core.models import Match
+from tests.web.conftest import csrf_of
+from tests.web.fixtures import ACHIEVEMENTS, PROBLEM
+
+
+def _setup(factory):
+    ent = factory.user("enterprise", org=factory.org("enterprise", region="330421", name="平湖锂想新能源"))
+    uni = factory.user("university", org=factory.org("university", region="330106", name="浙北理工大学"))
+    uni2 = factory.user("university", org=factory.org("university", region="320102", name="江南食品研究院"))
+    broker = factory.user("broker", name="经纪人甲")
+    bureau = factory.user("bureau", name="科技局")
+    achs = [factory.achievement(uni2 if "保鲜" in a["title"] else uni, **a) for a in ACHIEVEMENTS]
+    return ent, uni, broker, bureau, achs
+
+
+def test_broker_review_introduce_and_bureau_contract(client, db, factory, web_login):
+    ent, uni, broker, bureau, achs = _setup(factory)
+    problem = factory.problem(ent, **PROBLEM)
+    rows = list(db.scalars(select(Match).where(Match.problem_id == problem.id).order_by(Match.score.desc())))
+    assert len(rows) >= 2, "two battery achievements should be proposed"
+    top, second = rows[0], rows[1]
+
+    # the enterprise sees no proposals yet (none accepted)
+    web_login(ent)
+    assert "经纪人已采纳的推荐" not in client.get("/my/problems").text
+
+    web_login(broker)
+    page = client.get("/broker/queue")
+    assert page.status_code == 200 and problem.title in page.text and "推荐理由" not in page.text
+    assert top.reasons["summary"][:10] in page.text
+    token = csrf_of(client, "/broker/queue")
+    # reject without a reason: refused with a message, nothing changes
+    r = client.post(f"/broker/matches/{second.id}/reject", data={"csrf_token": token, "return_to": "/broker/queue"})
+    assert "请选择驳回原因" in client.get(r.headers.get("location", "/broker/queue")).text if r.status_code == 303 else True
+    db.expire_all()
+    assert db.get(Match, second.id).status == "proposed"
+    r = client.post(f"/broker/matches/{second.id}/reject",
+                    data={"csrf_token": token, "reason_code": "maturity", "comment": "需要中试验证"})
+    assert r.status_code == 200 and "已驳回推荐" in r.text  # followed redirect to the match page
+    r = client.post(f"/broker/matches/{top.id}/accept", data={"csrf_token": token})
+    assert "已采纳推荐" in r.text
+    page = client.get(f"/matches/{top.id}")
+    assert "介绍对接" in page.text and problem.title in page.text and top.achievement.title in page.text
+    assert "10.00–50.00万元" in page.text  # budget shown in 万元
+    r = client.post(f"/broker/matches/{top.id}/introduce", data={"csrf_token": token, "comment": "请尽快联系"})
+    assert "已介绍双方对接" in r.text
+    board = client.get("/broker/pipeline")
+    assert board.status_code == 200 and problem.title in board.text
+
+    # the enterprise now sees the accepted proposal and the other side's contact
+    web_login(ent)
+    mine = client.get("/my/problems").text
+    assert "经纪人已采纳的推荐" in mine
+    other = db.get(Match, top.id).achievement
+    detail = client.get(f"/matches/{top.id}").text
+    assert other.contact_phone in detail
+    assert client.get(f"/matches/{second.id}").status_code == 404  # rejected: not shown to parties
+
+    # bureau registers the contract for the match; dashboard and XLSX move by that amount
+    web_login(bureau)
+    year = date.today().year
+    before = client.get(f"/bureau/dashboard?year={year}")
+    assert before.status_code == 200
+    m0 = re.search(r'id="kpi-turnover" data-wan="([^"]+)"', before.text)
+    assert m0, before.text[:500]
+    token = csrf_of(client, f"/contracts/new?match_id={top.id}")
+    form = {"csrf_token": token, "match_id": str(top.id), "reg_number": f"{year}330400000123",
+            "project_name": "正极材料包覆改性技术许可", "contract_type": "license",
+            "signed_on": date.today().isoformat(), "registered_on": date.today().isoformat(),
+            "total_amount": "58.5", "tech_amount": "50", "field": "新能源"}
+    bad = client.post("/contracts/new", data=dict(form, tech_amount="60"))
+    assert bad.status_code == 422 and "技术交易额不能大于合同成交额" in bad.text
+    r = client.post("/contracts/new", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert "58.50万元" in client.get(r.headers["location"]).text
+    after = client.get(f"/bureau/dashboard?year={year}")
+    m1 = re.search(r'id="kpi-turnover" data-wan="([^"]+)"', after.text)
+    assert Decimal(m1.group(1)) - Decimal(m0.group(1)) == Decimal("58.50")
+    x = client.get(f"/bureau/exports/indicators.xlsx?year={year}")
+    assert x.status_code == 200 and x.headers["content-type"].startswith("application/vnd.openxml")
+    wb = load_workbook(io.BytesIO(x.content))
+    ws = wb.worksheets[0]
+    row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "技术合同成交额（输出）")
+    assert Decimal(str(row[1])) == Decimal(m1.group(1))
+    lst = client.get("/bureau/contracts")
+    assert f"{year}330400000123" in lst.text
+    c = client.get("/bureau/exports/contracts.csv")
+    assert c.status_code == 200 and "正极材料包覆改性技术许可" in c.content.decode("utf-8-sig")
+
+
+def test_bureau_targets_events_accounts(client, db, factory, web_login):
+    bureau = factory.user("bureau")
+    web_login(bureau)
+    year = date.today().year
+    token = csrf_of(client, "/bureau/targets")
+    r = client.post("/bureau/targets", data={"csrf_token": token, "indicator": "contract_turnover",
+                                             "year": str(year), "region": "330400", "target": "abc"})
+    assert r.status_code == 422 and "请输入数字金额" in r.text
+    r = client.post("/bureau/targets", data={"csrf_token": token, "indicator": "contract_turnover",
+                                             "year": str(year), "region": "330400", "target": "5000"})
+    assert r.status_code == 200 and "5,000.00万元" in r.text
+    dash = client.get(f"/bureau/dashboard?year={year}")
+    assert "目标完成进度" in dash.text and "5,000.00万元" in dash.text
+    r = client.post("/bureau/events", data={"csrf_token": token, "title": "新能源供需对接会", "kind": "matchmaking",
+                                            "held_on": date.today().isoformat(), "region": "330400",
+                                            "attendance": "120", "enterprises": "30", "matches_made": "5"})
+    assert r.status_code == 200 and "新能源供需对接会" in r.text
+    r = client.post("/bureau/events", data={"csrf_token": token, "title": "x", "held_on": "2026-13-01",
+                                            "region": "330400"})
+    assert r.status_code == 422
+    assert client.get("/bureau/accounts").status_code == 200
+    assert client.get("/bureau/import").status_code == 200
+    t = client.get("/bureau/import/template.xlsx?kind=problem")
+    assert t.status_code == 200 and len(t.content) > 1000
+
+
+def test_registration_then_approval(client, db, factory, web_login):
+    from tests.conftest import make_credit_code
+
+    token = csrf_of(client, "/register")
+    r = client.post("/register", data={"csrf_token": token, "org.kind": "university", "org.name": "浙江农林研究院",
+                                   "org.credit_code": make_credit_code(777, category="12"), "org.region": "330106",
+                                   "name": "赵老师", "email": "zhao@example.com", "password": "password-123",
+                                   "password2": "password-123"})
+    assert r.status_code == 200, re.findall(r'field-error[^>]*>([^<]+)', r.text)
+    bureau = factory.user("bureau")
+    web_login(bureau)
+    page = client.get("/bureau/accounts")
+    assert "zhao@example.com" in page.text
+    uid = re.search(r'/bureau/accounts/(\d+)/approve', page.text).group(1)
+    r = client.post(f"/bureau/accounts/{uid}/approve", data={"csrf_token": csrf_of(client, "/bureau/accounts")})
+    assert "已通过" in r.text
+    client.cookies.clear()
+    token = csrf_of(client, "/login")
+    r = client.post("/login", data={"email": "zhao@example.com", "password": "password-123", "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/my/achievements"
