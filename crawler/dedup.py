@@ -74,6 +74,21 @@ def tokens(text: str) -> list[str]:
     return [t for t in jieba.lcut_for_search(normalize_for_hash(text)) if t.strip()]  # pragma: no cover
 
 
+def jaccard(a: str, b: str) -> float:
+    """Jaccard similarity of the two texts' token sets."""
+    sa, sb = set(tokens(a)), set(tokens(b))
+    if not sa and not sb:
+        return 1.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def listing_text(obj) -> str:
+    """The main text of a listing, as :meth:`crawler.mapping.Mapped.main_text` builds it."""
+    if obj.kind == "achievement":
+        return "\n".join([obj.title, obj.abstract or "", obj.body or ""])
+    return "\n".join([obj.title, obj.description or "", obj.indicators or "", obj.conditions or ""])
+
+
 def _h64(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "big")
 

@@ -280,7 +280,11 @@ class Crawler:
 
     # -- duplicates ---------------------------------------------------------------
     def _find_duplicate(self, s: Session, mapped: Mapped, sh: int, canon: str) -> tuple[int, float] | None:
-        best: tuple[int, int] | None = None
+        """(listing id, Jaccard similarity) of the listing this page duplicates, if any.
+        SimHash finds candidates among crawled pages; listings entered by hand or imported are
+        candidates when their title is the same; the token-set Jaccard similarity decides."""
+        text = mapped.main_text()
+        candidates: dict[int, int] = {}
         rows = s.execute(select(CrawledPage.simhash, CrawledPage.listing_id, CrawledPage.source, CrawledPage.url)
                          .where(CrawledPage.listing_kind == self.kind, CrawledPage.outcome == "listing",
                                 CrawledPage.simhash.is_not(None), CrawledPage.listing_id.is_not(None)))
@@ -288,19 +292,19 @@ class Crawler:
             if src == self.source.name and u == canon:
                 continue
             d = dedup.hamming(sh, dedup.from_hex(h))
-            if d <= self.source.dup_max_hamming and (best is None or d < best[1]):
-                best = (lid, d)
-        if best is not None and s.get(self.model, best[0]) is not None:
-            return best[0], dedup.similarity(0, best[1])
-        # Listings entered by hand or imported: same title and close content.
-        key = dedup.title_key(mapped.data.title)
-        for obj in s.scalars(select(self.model).where(self.model.title == mapped.data.title.strip())):
-            if dedup.title_key(obj.title) != key:
+            if d <= self.source.dup_max_hamming:
+                candidates[lid] = min(d, candidates.get(lid, 64))
+        title = mapped.data.title.strip()
+        for lid in s.scalars(select(self.model.id).where(self.model.title == title)):
+            candidates.setdefault(lid, 64)
+        key = dedup.title_key(title)
+        for lid, _d in sorted(candidates.items(), key=lambda kv: kv[1]):
+            obj = s.get(self.model, lid)
+            if obj is None:
                 continue
-            other = dedup.simhash(listings.search_text(s, obj))
-            d = dedup.hamming(sh, other)
-            if d <= 2 * self.source.dup_max_hamming:
-                return obj.id, dedup.similarity(0, d)
+            sim = dedup.jaccard(text, dedup.listing_text(obj))
+            if sim >= self.source.dup_min_jaccard or (dedup.title_key(obj.title) == key and sim >= 0.3):
+                return obj.id, sim
         return None
 
     # -- writes -------------------------------------------------------------------
@@ -325,7 +329,7 @@ class Crawler:
         page.outcome, page.reason = "duplicate", f"与{listings.spec(self.kind).label} #{listing_id} 重复"
         page.listing_kind, page.listing_id = self.kind, listing_id
         page.changed_at = utcnow()
-        self._provenance(s, canon, res, chash, listing_id, "duplicate", sim, mapped)
+        self._provenance(s, canon, res, chash, listing_id, "duplicate", sim, mapped)  # sim: Jaccard
         return PageOutcome("duplicate", url, page.reason, listing_id)
 
     def _update(self, s, canon, url, res, mapped: Mapped, chash, sh, listing_id, files) -> PageOutcome:

@@ -162,3 +162,48 @@ def test_unchanged_content_without_conditional_get(crawl_settings, db, sites, si
                                      "text/html")
     r = _crawl("fixture_univ", site_vars)
     assert r.counts["unchanged"] == 8 and r.counts["updated"] == 0
+
+
+def test_task_cli_and_api(crawl_settings, client, factory, login, sites, site_vars, enqueued):
+    from typer.testing import CliRunner
+
+    from core.cli import _load_plugins, app
+    from core.db import session_scope
+    from core.models import CrawlRun, TechProblem
+    from crawler.tasks import crawl_source
+
+    # the Celery task (eager here) runs one source by name; the URL comes from the environment
+    result = crawl_source.apply(args=["fixture_platform_demands"]).get()
+    assert (result["source"], result["status"], result["new"], result["found"]) == (
+        "fixture_platform_demands", "finished", 1, 1)
+
+    # the CLI: a second run, nothing new
+    _load_plugins()
+    out = CliRunner().invoke(app, ["crawl", "fixture_platform_demands"])
+    assert out.exit_code == 0, out.output
+    assert "未变化" in out.output and "fixture_platform_demands" in out.output
+    out = CliRunner().invoke(app, ["crawl", "no_such_source"])
+    assert out.exit_code == 1 and "找不到采集来源" in out.output
+
+    # a run still going: the scheduled task does not start a second one
+    with session_scope() as s:
+        s.add(CrawlRun(source="fixture_platform_demands", status="running", log=[], error=""))
+    assert crawl_source.apply(args=["fixture_platform_demands"]).get()["skipped"] == "already running"
+
+    bureau = factory.user("bureau")
+    r = client.get("/api/crawler/runs?source=fixture_platform_demands", headers=login(bureau))
+    assert r.status_code == 200
+    runs = r.json()
+    assert [(x["status"], x["new"], x["unchanged"]) for x in runs] == [
+        ("running", 0, 0), ("finished", 0, 1), ("finished", 1, 0)]
+    with session_scope() as s:
+        pid = s.scalar(select(TechProblem.id))
+    r = client.get(f"/api/crawler/provenance/problem/{pid}", headers=login(bureau))
+    assert r.status_code == 200
+    prov = r.json()
+    assert [(p["source"], p["relation"], p["url"]) for p in prov] == [
+        ("fixture_platform_demands", "new", f"{site_vars['FIXTURE_PLATFORM']}/demands/d1.html")]
+    enterprise = factory.user("enterprise")
+    assert client.get("/api/crawler/runs", headers=login(enterprise)).status_code == 403
+    # the crawled problem is pending review: other organizations do not see it, nor its provenance
+    assert client.get(f"/api/crawler/provenance/problem/{pid}", headers=login(enterprise)).status_code == 404
