@@ -375,9 +375,10 @@ class ContractFilters:
     source: str | None = None
 
 
-def filtered_query(viewer, f: ContractFilters):
+def filtered_query(viewer, f: ContractFilters, *, as_system: bool = False):
+    """as_system: the CLI/system reads everything; a None viewer otherwise sees nothing."""
     stmt = select(Contract)
-    vis = visible_clause(viewer)
+    vis = None if as_system else visible_clause(viewer)
     if vis is not None:
         stmt = stmt.where(vis)
     if f.q:
@@ -411,9 +412,9 @@ def filtered_query(viewer, f: ContractFilters):
 
 
 def list_for(session: Session, viewer, f: ContractFilters | None = None, *, page: int = 1,
-             size: int = 20) -> tuple[list[Contract], int]:
+             size: int = 20, as_system: bool = False) -> tuple[list[Contract], int]:
     f = f or ContractFilters()
-    stmt = filtered_query(viewer, f)
+    stmt = filtered_query(viewer, f, as_system=as_system)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     size = max(1, min(size, 500))
     items = session.scalars(stmt.order_by(Contract.registered_on.desc(), Contract.id.desc())
@@ -421,9 +422,10 @@ def list_for(session: Session, viewer, f: ContractFilters | None = None, *, page
     return list(items), total
 
 
-def all_for(session: Session, viewer, f: ContractFilters | None = None) -> list[Contract]:
+def all_for(session: Session, viewer, f: ContractFilters | None = None, *,
+            as_system: bool = False) -> list[Contract]:
     """Every matching contract (exports), in registration order."""
-    stmt = filtered_query(viewer, f or ContractFilters())
+    stmt = filtered_query(viewer, f or ContractFilters(), as_system=as_system)
     return list(session.scalars(stmt.order_by(Contract.registered_on, Contract.id)))
 
 

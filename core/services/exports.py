@@ -203,10 +203,10 @@ def to_csv(table: Table) -> bytes:
 # ----------------------------------------------------------------- entry points
 
 def export_contracts(session: Session, viewer, filters: contract_service.ContractFilters | None = None,
-                     fmt: str = "xlsx") -> tuple[bytes, str, str]:
-    """(content, filename, media type) of the contracts the viewer may see."""
+                     fmt: str = "xlsx", *, as_system: bool = False) -> tuple[bytes, str, str]:
+    """(content, filename, media type) of the contracts the viewer may see (all: as_system)."""
     f = filters or contract_service.ContractFilters()
-    items = contract_service.all_for(session, viewer, f)
+    items = contract_service.all_for(session, viewer, f, as_system=as_system)
     table = contracts_table([contract_service.to_out(session, c, with_history=False) for c in items])
     stem = f"技术合同_{f.year or '全部'}" + (f"_{regions.name(f.region)}" if f.region else "")
     if fmt == "csv":

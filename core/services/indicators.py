@@ -253,22 +253,23 @@ def default_as_of(year: int, today: date | None = None) -> date:
 def facts(session: Session, start: date, end: date, region: str | None = None,
           side: str = "seller") -> list[Fact]:
     """Counted contracts registered in [start, end] whose side's region lies in ``region``."""
-    q = select(Contract).where(Contract.registered_on >= start, Contract.registered_on <= end,
-                               Contract.status != "terminated")
+    cols = (Contract.id, Contract.registered_on, Contract.total_amount, Contract.tech_amount,
+            Contract.seller_region, Contract.buyer_region, Contract.contract_type, Contract.sub_type,
+            Contract.field, Contract.seller_type, Contract.buyer_type, Contract.conversion_mode,
+            Contract.achievement_id)
+    q = select(*cols).where(Contract.registered_on >= start, Contract.registered_on <= end,
+                            Contract.status != "terminated")
     if region:
         col = Contract.buyer_region if side == "buyer" else Contract.seller_region
         q = q.where(col.startswith(regions.prefix(region)))
     from core.services.contracts import conversion_mode_of
 
-    out = []
-    for c in session.scalars(q.order_by(Contract.registered_on, Contract.id)):
-        out.append(Fact(id=c.id, registered_on=c.registered_on, total=c.total_amount, tech=c.tech_amount,
-                        seller_region=c.seller_region, buyer_region=c.buyer_region,
-                        contract_type=c.contract_type, sub_type=c.sub_type, field=c.field,
-                        seller_type=c.seller_type, buyer_type=c.buyer_type,
-                        conversion_mode=conversion_mode_of(c.contract_type, c.conversion_mode),
-                        on_platform=c.achievement_id is not None))
-    return out
+    return [Fact(id=r.id, registered_on=r.registered_on, total=r.total_amount, tech=r.tech_amount,
+                 seller_region=r.seller_region, buyer_region=r.buyer_region, contract_type=r.contract_type,
+                 sub_type=r.sub_type, field=r.field, seller_type=r.seller_type, buyer_type=r.buyer_type,
+                 conversion_mode=conversion_mode_of(r.contract_type, r.conversion_mode),
+                 on_platform=r.achievement_id is not None)
+            for r in session.execute(q.order_by(Contract.registered_on, Contract.id))]
 
 
 def _local_date(dt: datetime | None) -> date | None:
@@ -433,6 +434,9 @@ def growth_pct(current, previous) -> Decimal | None:
                                                                                        ROUND_HALF_UP)
 
 
+METHOD_LABELS = {"linear": "线性法", "seasonal": "季节法", "annual": "年度数"}
+
+
 @dataclass
 class Projection:
     actual: Decimal
@@ -502,7 +506,7 @@ def target_row(session: Session, t: IndicatorTarget, as_of: date | None = None) 
         "expected_by_now": _out(spec, expected) if expected is not None else None,
         "projection": _out(spec, pr.projected), "projection_linear": _out(spec, pr.linear),
         "projection_seasonal": _out(spec, pr.seasonal), "projection_method": pr.method,
-        "projection_method_text": pr.method_text,
+        "projection_method_text": pr.method_text, "projection_method_label": METHOD_LABELS[pr.method],
         "projected_pct": _pct(pr.projected, target) if pr.projected is not None else None,
         "last_year_same_period": _out(spec, ly_to_date), "last_year_total": _out(spec, ly_total),
         "behind_schedule": bool(behind), "note": t.note,

@@ -1,0 +1,56 @@
+"""Demo contracts (deterministic, idempotent) and the CLI commands."""
+from __future__ import annotations
+
+from datetime import date
+
+from rich.console import Console
+from sqlalchemy import func, select
+
+from core.models.contracts import Contract, Event, IndicatorTarget
+
+
+def test_demo_contracts_load_is_idempotent(settings, db):
+    from core.db import session_scope
+    from core.demo import contracts as demo
+    from core.demo import loader
+
+    with session_scope() as s:
+        loader.load_orgs_and_users(s)
+    console = Console(quiet=True)
+    first = demo.load(console, index=False)
+    assert first["contracts"] > 200 and first["contract_targets"] > 10 and first["events"] > 10
+    numbers = set(db.scalars(select(Contract.reg_number)))
+    again = demo.load(console, index=False)
+    assert again == {"contracts": 0, "contract_targets": 0, "events": 0}
+    assert set(db.scalars(select(Contract.reg_number))) == numbers
+    years = {d.year for d in db.scalars(select(Contract.registered_on))}
+    assert years == {2025, 2026}
+    assert db.scalar(select(func.max(Contract.registered_on))) <= date(2026, 11, 27)
+    assert db.scalar(select(func.count()).select_from(IndicatorTarget)) == first["contract_targets"]
+    assert db.scalar(select(func.count()).select_from(Event)) == first["events"]
+    # Deterministic: the plan does not depend on the run.
+    from core.demo.contracts import _org_ids, _plan
+    assert [r["reg_number"] for r in _plan(_org_ids(db))] == [r["reg_number"] for r in _plan(_org_ids(db))]
+
+
+def test_cli_export_and_indicators(settings, db, tmp_path):
+    from typer.testing import CliRunner
+
+    from core import cli
+    from core.services import contracts
+
+    from contract_helpers import contract_data
+
+    contracts.register(db, None, contract_data(registered_on=date(2026, 4, 1)))
+    db.commit()
+    cli._load_plugins()
+    runner = CliRunner()
+    r = runner.invoke(cli.app, ["export", "contracts", "--year", "2026", "--format", "csv", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    [f] = list(tmp_path.glob("*.csv"))
+    text = f.read_text(encoding="utf-8-sig")
+    assert "登记号" in text and "100.00" in text and "1000000.00" in text
+    r = runner.invoke(cli.app, ["indicators", "--year", "2026", "--region", "330100"])
+    assert r.exit_code == 0 and "100.00" in r.output, r.output
+    r = runner.invoke(cli.app, ["export", "indicators", "--year", "2026", "--region", "999999"])
+    assert r.exit_code == 1 and "不存在" in r.output
