@@ -93,6 +93,7 @@ class Crawler:
         self.counts: Counter = Counter({k: 0 for k in ("found", *OUTCOMES)})
         self.log: list[dict] = []
         self.run_id: int | None = None
+        self._simhashes: list[tuple[int, int, str, str]] | None = None
 
     # ------------------------------------------------------------------ run
     def run(self) -> RunSummary:
@@ -285,13 +286,10 @@ class Crawler:
         candidates when their title is the same; the token-set Jaccard similarity decides."""
         text = mapped.main_text()
         candidates: dict[int, int] = {}
-        rows = s.execute(select(CrawledPage.simhash, CrawledPage.listing_id, CrawledPage.source, CrawledPage.url)
-                         .where(CrawledPage.listing_kind == self.kind, CrawledPage.outcome == "listing",
-                                CrawledPage.simhash.is_not(None), CrawledPage.listing_id.is_not(None)))
-        for h, lid, src, u in rows:
+        for h, lid, src, u in self._sim_index(s):
             if src == self.source.name and u == canon:
                 continue
-            d = dedup.hamming(sh, dedup.from_hex(h))
+            d = (sh ^ h).bit_count()
             if d <= self.source.dup_max_hamming:
                 candidates[lid] = min(d, candidates.get(lid, 64))
         title = mapped.data.title.strip()
@@ -307,6 +305,17 @@ class Crawler:
                 return obj.id, sim
         return None
 
+    def _sim_index(self, s: Session) -> list[tuple[int, int, str, str]]:
+        """(simhash, listing id, source, url) of every crawled listing page of this kind,
+        loaded once per run and extended as the run creates listings."""
+        if self._simhashes is None:
+            rows = s.execute(select(CrawledPage.simhash, CrawledPage.listing_id, CrawledPage.source,
+                                    CrawledPage.url)
+                             .where(CrawledPage.listing_kind == self.kind, CrawledPage.outcome == "listing",
+                                    CrawledPage.simhash.is_not(None), CrawledPage.listing_id.is_not(None)))
+            self._simhashes = [(dedup.from_hex(h), lid, src, u) for h, lid, src, u in rows]
+        return self._simhashes
+
     # -- writes -------------------------------------------------------------------
     def _create(self, s, canon, url, res, mapped: Mapped, chash, sh, files) -> PageOutcome:
         org = self._owner(s, mapped)
@@ -320,6 +329,8 @@ class Crawler:
         page.changed_at = utcnow()
         self._provenance(s, canon, res, chash, obj.id, "new", None, mapped)
         self._attach(s, obj.id, files)
+        if self._simhashes is not None:
+            self._simhashes.append((sh, obj.id, self.source.name, canon))
         return PageOutcome("new", url, listing_id=obj.id)
 
     def _duplicate(self, s, canon, url, res, mapped, chash, sh, listing_id, sim) -> PageOutcome:

@@ -116,9 +116,18 @@ def parse_fields(value, field_map: dict[str, str] | None = None, *, strict: bool
 def parse_modes(value, enum, *, strict: bool = True) -> list[str]:
     out = []
     for item in split_list(value):
-        try:
-            out.append(enum.from_label(item).value)
-        except ValueError:
+        # "技术转让" for the transfer mode "转让", "转让" for the cooperation mode "技术转让"
+        tries = [item, item.removeprefix("技术"), "技术" + item]
+        found = None
+        for t in tries:
+            try:
+                found = enum.from_label(t).value
+                break
+            except ValueError:
+                continue
+        if found is not None:
+            out.append(found)
+        else:
             if strict:
                 raise ValueError(f"方式“{item}”无效，可选：{'、'.join(m.label for m in enum)}") from None
     return list(dict.fromkeys(out))

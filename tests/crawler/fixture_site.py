@@ -29,8 +29,8 @@ LAST_MODIFIED = formatdate(1767225600, usegmt=True)  # 2026-01-01
 
 
 class FixtureSite:
-    def __init__(self, name: str, *, slow_seconds: float = 2.0):
-        self.root = SITE_DIR / name
+    def __init__(self, name: str, *, slow_seconds: float = 2.0, root: Path | None = None):
+        self.root = Path(root) if root else SITE_DIR / name
         self.slow_seconds = slow_seconds
         self.extra: dict[str, tuple[bytes, str]] = {}
         self.content_types: dict[str, str] = {}

@@ -281,3 +281,43 @@ def test_placeholder_codes_are_valid_and_stable():
     assert placeholder_code("某新能源 科技有限公司", "330000") == code
     assert placeholder_code("另一家公司", "330000") != code
     assert not is_placeholder_code("913304215555555551")
+
+
+def test_example_source_selectors_on_its_documented_layout():
+    """The example source cannot be fetched here: check its selectors on the layout it documents."""
+    from crawler import parse
+    from crawler.config import get_source
+    from crawler.mapping import map_fields
+
+    src = get_source("example_university")
+    list_html = """<html><body><div class="list"><ul class="news-list">
+      <li><span class="date">2026-03-01</span><a href="../info/1021/3456.htm" title="t">高镍三元正极材料表面包覆改性技术</a></li>
+      <li><span class="date">2026-02-01</span><a href="../info/1021/3401.htm">另一项成果</a></li>
+      </ul><div class="pb_sys_common"><a href="list1.htm">首页</a><a class="Next" href="list2.htm">下页</a></div></div>
+      </body></html>"""
+    base = "https://tt.example-university.edu.cn/cgzs/list1.htm"
+    sel = parse.document(list_html, base)
+    assert parse.list_links(sel, src.list_page.items, src.list_page.link, base) == [
+        "https://tt.example-university.edu.cn/info/1021/3456.htm",
+        "https://tt.example-university.edu.cn/info/1021/3401.htm"]
+    assert parse.next_links(sel, src.pagination.next, base) == ["https://tt.example-university.edu.cn/cgzs/list2.htm"]
+
+    detail = """<html><body><div class="article"><h2>高镍三元正极材料表面包覆改性技术</h2>
+      <div class="meta">发布时间：2026-03-01  来源：技术转移中心</div>
+      <div class="v_news_content">
+        <table><tr><td>成果名称</td><td>高镍三元正极材料表面包覆改性技术</td></tr>
+               <tr><td>技术领域</td><td>能源</td></tr><tr><td>成熟度</td><td>中试</td></tr>
+               <tr><td>合作方式</td><td>技术许可、技术转让</td></tr><tr><td>参考价格</td><td>面议</td></tr>
+               <tr><td>团队负责人</td><td>孙明</td></tr><tr><td>联系电话</td><td>0571-88888888</td></tr></table>
+        <p><strong>成果简介：</strong>通过原子层沉积氧化铝包覆高镍正极颗粒表面，循环 1000 次容量保持率 90% 以上。</p></div>
+      <ul class="attach"><li><a href="/system/_content/download.jsp?wbfileid=123&amp;n=成果简介.pdf">成果简介.pdf</a></li></ul>
+      </div></body></html>"""
+    url = "https://tt.example-university.edu.cn/info/1021/3456.htm"
+    sel = parse.document(detail, url)
+    raw = {k: parse.select(sel, v) for k, v in src.fields.items() if k != "attachments"}
+    assert raw["date"] == "2026-03-01" and raw["maturity"] == "中试" and raw["inventors"] == "孙明"
+    assert raw["abstract"].startswith("通过原子层沉积")
+    m = map_fields("achievement", raw, defaults=src.defaults, field_map=src.field_map, region=src.region)
+    assert (m.data.fields, m.data.maturity, m.data.transfer_modes, m.data.asking_price) == (
+        ["新能源"], "pilot", ["license", "transfer"], None)  # 技术许可 -> 许可
+    assert m.published_on == "2026-03-01"
