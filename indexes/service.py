@@ -26,7 +26,7 @@ import numpy as np
 
 from indexes.analysis import Analyzer, get_analyzer, highlight, snippet
 from indexes.backends.base import Filters, IndexDoc, SearchBackend, doc_key, split_key
-from indexes.encoders import EmbeddingCache, Encoder, PassageEmbedder, get_encoder
+from indexes.encoders import EmbeddingCache, Encoder, PassageEmbedder, get_encoder, model_id_for
 from indexes.fusion import Candidate, FusionParams, fuse, single
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,11 @@ def listing_doc(kind: str, obj, attachment_texts: Iterable[str] = ()) -> IndexDo
 class SearchService:
     def __init__(self, backend: SearchBackend, analyzer: Analyzer,
                  encoder: Encoder | Callable[[], Encoder], cache: EmbeddingCache | None,
-                 fusion: FusionParams | None = None):
+                 fusion: FusionParams | None = None, model_id: str | None = None):
+        """``model_id``: the encoder's id when ``encoder`` is a lazy factory (so that
+        content hashes can be computed without loading the model)."""
         self.backend = backend
+        self._model_id = encoder.model_id if isinstance(encoder, Encoder) else model_id
         self.analyzer = analyzer
         self._encoder = encoder
         self.cache = cache
@@ -142,13 +145,9 @@ class SearchService:
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False, default=str).encode()).hexdigest()
 
     def encoder_id(self) -> str:
-        e = self._encoder
-        if isinstance(e, Encoder):
-            return e.model_id
-        from indexes.config import get_settings
-
-        s = get_settings()
-        return f"{s.encoder}/{s.encoder_model or 'default'}"
+        if self._model_id is None:
+            self._model_id = self.encoder.model_id
+        return self._model_id
 
     def prepare(self, docs: list[IndexDoc]) -> list[IndexDoc]:
         """Tokenise and embed docs whose ``body_tokens`` still holds raw text."""
@@ -191,7 +190,7 @@ class SearchService:
 
     def index_listing(self, session, kind: str, listing_id) -> str:
         """Upsert a listing from the database, or remove it if the row is gone. Idempotent."""
-        from core.models import LISTING_MODELS
+        from core.models.listings import LISTING_MODELS
 
         obj = session.get(LISTING_MODELS[kind], int(listing_id))
         if obj is None:
@@ -206,7 +205,7 @@ class SearchService:
     def iter_listings(self, session, batch: int = 200):
         from sqlalchemy import select
 
-        from core.models import LISTING_MODELS
+        from core.models.listings import LISTING_MODELS
 
         for kind, model in LISTING_MODELS.items():
             last = 0
@@ -222,7 +221,7 @@ class SearchService:
     def count_listings(self, session) -> int:
         from sqlalchemy import func, select
 
-        from core.models import LISTING_MODELS
+        from core.models.listings import LISTING_MODELS
 
         return sum(session.scalar(select(func.count()).select_from(m)) for m in LISTING_MODELS.values())
 
@@ -441,6 +440,7 @@ def build_service(settings) -> SearchService:
         backend=make_backend(settings, _encoder_dim(settings)),
         analyzer=get_analyzer(data_dir / "jieba"),
         encoder=lambda: get_encoder(settings),
+        model_id=model_id_for(settings.encoder, settings.encoder_model),
         cache=EmbeddingCache(data_dir / "embeddings.sqlite"),
     )
 
