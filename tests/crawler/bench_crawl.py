@@ -104,9 +104,24 @@ region: "330000"
     a.stop()
     b.stop()
 
-    import openpyxl
+    from sqlalchemy import select
 
     from core.db import session_scope
+    from core.models import Achievement, Provenance
+
+    with session_scope() as s:
+        right = wrong = 0
+        for p in s.scalars(select(Provenance).where(Provenance.source == "platform")):
+            page_id = int(p.url.rsplit("/", 1)[-1].split(".")[0])
+            if s.get(Achievement, p.listing_id).title == docs[page_id]["title"]:
+                right += 1
+            else:
+                wrong += 1
+        out["platform"]["linked_to_the_right_listing"] = right
+        out["platform"]["linked_to_a_wrong_listing"] = wrong
+
+    import openpyxl
+
     from crawler.importers import import_file
 
     wb = openpyxl.Workbook()
