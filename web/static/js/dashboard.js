@@ -16,7 +16,7 @@
       series: [
         { name: '本年成交额', type: 'bar', data: data.current, itemStyle: { color: '#0b5cad' } },
         { name: '上年同月', type: 'bar', data: data.last_year, itemStyle: { color: '#a7c4e6' } },
-        { name: '本年累计', type: 'line', yAxisIndex: 1, data: data.cumulative, smooth: true, itemStyle: { color: '#b54708' } }
+        { name: '本年累计', type: 'line', yAxisIndex: 1, data: data.cumulative, smooth: false, itemStyle: { color: '#b54708' } }
       ]
     });
     charts.push(c);
