@@ -6,6 +6,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
+from pydantic import BaseModel
 
 from api.deps import DB, CurrentUser
 from core.contract_schemas import ContractAmendIn, ContractIn, ContractOut, ContractTerminateIn, vocab
@@ -69,9 +70,18 @@ def register(db: DB, user: CurrentUser, data: ContractIn):
 
 @router.post("/from-match/{match_id}", response_model=ContractOut, status_code=201,
              summary="为撮合登记技术合同（撮合转为已签约）")
-def register_for_match(db: DB, user: CurrentUser, match_id: int, data: dict):
+def register_for_match(db: DB, user: CurrentUser, match_id: int, data: ContractIn):
     c = contracts.register_contract_for_match(db, user, match_id, data)
     return contracts.to_out(db, c)
+
+
+class LinkMatchIn(BaseModel):
+    match_id: int
+
+
+@router.post("/{contract_id}/link-match", response_model=ContractOut, summary="将已登记合同关联到撮合记录")
+def link_match(db: DB, user: CurrentUser, contract_id: int, data: LinkMatchIn):
+    return contracts.to_out(db, contracts.link_to_match(db, user, contract_id, data.match_id))
 
 
 @router.get("/{contract_id}", response_model=ContractOut)

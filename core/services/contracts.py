@@ -33,7 +33,7 @@ from core.vocab import PatentType, Role
 __all__ = [
     "ContractFilters", "register", "register_contract_for_match", "amend", "terminate", "get", "get_for",
     "list_for", "visible_clause", "to_out", "can_view", "can_register", "add_attachment",
-    "CONTRACTABLE_MATCH_STATUSES", "conversion_mode_of",
+    "CONTRACTABLE_MATCH_STATUSES", "conversion_mode_of", "link_to_match", "all_for",
 ]
 
 # A match can be contracted once a broker accepted it (and while it is not closed).
@@ -249,9 +249,36 @@ def register_contract_for_match(session: Session, actor, match_id: int, data: Co
     return contract
 
 
-def _party_dict(c: Contract, side: str) -> dict:
-    return {"org_id": getattr(c, f"{side}_org_id"), "name": getattr(c, f"{side}_name"),
-            "region": getattr(c, f"{side}_region"), "type": getattr(c, f"{side}_type")}
+def link_to_match(session: Session, actor, contract_id: int, match_id: int) -> Contract:
+    """Link an already registered contract to the match it came from (e.g. registered before
+    the broker marked the match): the match becomes contracted, the problem solved and the
+    achievement transferred, as with :func:`register_contract_for_match`."""
+    c = get(session, contract_id)
+    match = session.get(Match, match_id)
+    if match is None:
+        raise NotFound("撮合记录不存在")
+    if actor is not None:
+        perm.require(perm.is_staff(actor) or (perm.has_role(actor, Role.broker)
+                                              and match.assigned_broker_id == actor.id
+                                              and c.created_by_id == actor.id),
+                     "您不能关联该合同与撮合")
+    if c.status == "terminated":
+        raise InvalidTransition("已终止的合同不能关联撮合")
+    if c.match_id is not None and c.match_id != match.id:
+        raise Conflict("该合同已关联其他撮合", code="already_linked")
+    if match.status not in CONTRACTABLE_MATCH_STATUSES:
+        raise InvalidTransition(f"撮合状态为“{match.status}”，经纪人确认推荐后才能关联合同",
+                                code="match_not_accepted")
+    changes = audit.diff(c, {"match_id": match.id, "problem_id": match.problem_id,
+                             "achievement_id": match.achievement_id})
+    if changes:
+        session.add(ContractAmendment(contract_id=c.id, kind="link", actor_id=getattr(actor, "id", None),
+                                      reason="关联平台撮合记录", changes=audit._jsonable(changes)))
+        audit.record(session, actor, "contract.link_match", "contract", c.id, changes)
+    session.flush()
+    _link_effects(session, actor, c)
+    _mark_match_contracted(session, actor, match, c)
+    return c
 
 
 def amend(session: Session, actor, contract_id: int, data: ContractAmendIn | dict) -> Contract:

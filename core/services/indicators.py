@@ -362,12 +362,18 @@ def solved_problem_dates(session, region: str | None = None) -> dict[int, date]:
     if region:
         cq = cq.where(TechProblem.region.startswith(regions.prefix(region)))
         mq = mq.where(TechProblem.region.startswith(regions.prefix(region)))
+    # A match whose only contracts were terminated no longer counts.
+    status_by_match: dict[int, set[str]] = defaultdict(set)
+    for mid, st in session.execute(select(Contract.match_id, Contract.status).where(Contract.match_id.is_not(None))):
+        status_by_match[mid].add(st)
+    revoked = {mid for mid, sts in status_by_match.items() if sts == {"terminated"}}
+    mq = mq.add_columns(Match.id)
     contracted_by_contract = set()
     for pid, d in session.execute(cq):
         put(pid, d)
         contracted_by_contract.add(pid)
-    for pid, staged, decided, updated in session.execute(mq):
-        if pid not in contracted_by_contract:
+    for pid, staged, decided, updated, mid in session.execute(mq):
+        if pid not in contracted_by_contract and mid not in revoked:
             put(pid, _local_date(staged or decided or updated))
     return first
 

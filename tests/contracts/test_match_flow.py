@@ -84,3 +84,36 @@ def test_bad_contract_leaves_match_untouched(db, broker, accepted_match):
     db.rollback()
     db.refresh(m)
     assert m.status == "accepted" and db.get(TechProblem, m.problem_id).status == "published"
+
+
+def test_link_registered_contract_and_termination_uncounts_solved(db, bureau, accepted_match):
+    from contract_helpers import contract_data
+
+    m, ent, uni = accepted_match
+    c = contracts.register(db, bureau, contract_data(registered_on=date.today(), signed_on=date.today(),
+                                                     reg_number=f"{date.today().year}330400000888"))
+    db.commit()
+    contracts.link_to_match(db, bureau, c.id, m.id)
+    db.commit()
+    db.refresh(m)
+    assert m.status == "contracted" and c.match_id == m.id and c.problem_id == m.problem_id
+    assert [a.kind for a in c.amendments] == ["link"]
+    year = date.today().year
+    assert ind.summary(db, bureau, year, "330421")["activities"]["solved_problems"]["value"] == 1
+    contracts.terminate(db, bureau, c.id, {"reason": "合同解除"})
+    db.commit()
+    assert ind.summary(db, bureau, year, "330421")["activities"]["solved_problems"]["value"] == 0
+
+
+def test_contract_attachment(client, login, bureau, db):
+    from contract_helpers import contract_data
+
+    c = contracts.register(db, bureau, contract_data())
+    db.commit()
+    h = login(bureau)
+    r = client.post(f"/api/contracts/{c.id}/attachments", headers=h,
+                    files={"file": ("合同扫描件.txt", "技术开发合同正文".encode(), "text/plain")})
+    assert r.status_code == 201, r.text
+    detail = client.get(f"/api/contracts/{c.id}", headers=h).json()
+    assert detail["attachments"][0]["filename"] == "合同扫描件.txt"
+    assert client.get(f"/api/attachments/{r.json()['id']}", headers=h).status_code == 200
