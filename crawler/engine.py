@@ -212,8 +212,13 @@ class Crawler:
         if res.not_modified and etag is not None or res.not_modified and lm is not None:
             self._touch(canon, res)
             return PageOutcome("unchanged", url)
+        if res.status in (401, 403):
+            return PageOutcome("skipped", url, f"需要登录（HTTP {res.status}）")
         if not res.ok:
             return PageOutcome("failed", url, res.error or f"HTTP {res.status}")
+        ctype = res.content_type.split(";")[0].strip().lower()
+        if ctype and not (ctype.startswith("text/") or "html" in ctype or "xml" in ctype):
+            return PageOutcome("skipped", url, f"不是网页（{ctype}）")
 
         base = res.final_url or url
         try:

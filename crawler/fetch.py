@@ -116,6 +116,7 @@ class Fetcher:
             headers={"User-Agent": self.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
             timeout=httpx.Timeout(self.timeout), follow_redirects=True, transport=transport)
         self._robots: dict[str, RobotFileParser] = {}
+        self._host_delay: dict[str, float] = {}  # robots.txt Crawl-delay, when longer than ours
         self.requests = 0
         self.request_log: list[tuple[str, object]] = []
 
@@ -148,7 +149,16 @@ class Fetcher:
             else:  # server error or unreachable: do not crawl this host in this run
                 rp.disallow_all = True
             self._robots[key] = rp
+            try:
+                cd = rp.crawl_delay(self.user_agent)
+            except (TypeError, ValueError):
+                cd = None
+            if cd:
+                self._host_delay[key] = min(float(cd), 60.0)
         return rp.can_fetch(self.user_agent, url)
+
+    def delay_for(self, url: str) -> float:
+        return max(self.delay, self._host_delay.get(host_key(url), 0.0))
 
     # -- GET --------------------------------------------------------------------
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
@@ -180,7 +190,7 @@ class Fetcher:
     def _once(self, url: str, headers: dict) -> FetchResult:
         slot = _slot(host_key(url))
         with slot.lock:  # one request at a time per host
-            wait = slot.last + self.delay - time.monotonic()
+            wait = slot.last + self.delay_for(url) - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             try:

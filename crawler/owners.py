@@ -49,13 +49,16 @@ def normalize_name(name: str) -> str:
 
 
 def find_by_name(session: Session, name: str) -> Organization | None:
-    n = normalize_name(name)
-    if not n:
+    """An organization by exact name, tolerating spaces and full-/half-width differences."""
+    raw = " ".join((name or "").split())
+    if not raw:
         return None
-    org = session.scalar(select(Organization).where(Organization.name == n).order_by(Organization.id).limit(1))
-    if org is None:  # names stored with inner spaces or full-width characters
+    variants = list(dict.fromkeys([raw, raw.replace(" ", ""), normalize_name(raw)]))
+    org = session.scalar(select(Organization).where(Organization.name.in_(variants))
+                         .order_by(Organization.id).limit(1))
+    if org is None:  # names stored with inner spaces
         org = session.scalar(select(Organization).where(
-            func.replace(Organization.name, " ", "") == n).order_by(Organization.id).limit(1))
+            func.replace(Organization.name, " ", "").in_(variants)).order_by(Organization.id).limit(1))
     return org
 
 
@@ -64,7 +67,7 @@ def resolve(session: Session, *, name: str | None, credit_code: str | None, kind
     """The owner organization, creating an unapproved one when needed (see module doc).
     ``credit_code`` must already be validated. Returns None when ``create`` is False and
     nothing matches."""
-    name = normalize_name(name or "")
+    name = " ".join((name or "").split())  # stored as written (full-width brackets stay)
     if credit_code:
         org = session.scalar(select(Organization).where(Organization.credit_code == credit_code))
         if org is not None:

@@ -207,3 +207,57 @@ def test_task_cli_and_api(crawl_settings, client, factory, login, sites, site_va
     assert client.get("/api/crawler/runs", headers=login(enterprise)).status_code == 403
     # the crawled problem is pending review: other organizations do not see it, nor its provenance
     assert client.get(f"/api/crawler/provenance/problem/{pid}", headers=login(enterprise)).status_code == 404
+
+
+def test_forbidden_non_html_and_closed_listing(crawl_settings, db, enqueued):
+    """Pages behind 401/403 are login walls; links to non-HTML are not pages; a listing the
+    bureau closed is not updated from its page."""
+    import httpx
+
+    from core.models import Achievement
+    from core.services import listings
+    from crawler.config import parse_source
+    from crawler.engine import crawl
+    from crawler.fetch import Fetcher
+
+    body = {"v": "通过原子层沉积氧化铝包覆高镍正极颗粒表面，循环 1000 次容量保持率 90% 以上。"}
+
+    def handler(request):
+        path = request.url.path
+        if path == "/robots.txt":
+            return httpx.Response(404)
+        if path == "/list.html":
+            links = "".join(f'<li><a href="{p}">x</a></li>' for p in ("/ok.html", "/members.html", "/file.pdf"))
+            return httpx.Response(200, html=f"<ul>{links}</ul>")
+        if path == "/members.html":
+            return httpx.Response(403, text="forbidden")
+        if path == "/file.pdf":
+            return httpx.Response(200, content=b"%PDF-1.4 ...", headers={"Content-Type": "application/pdf"})
+        return httpx.Response(200, html=f"<h1>高镍正极包覆技术</h1><div class='a'>{body['v']}</div>")
+
+    src = parse_source("""
+kind: achievement
+start_urls: ["http://mock.test/list.html"]
+list: {items: li}
+fields: {title: h1::text, abstract: div.a}
+required: [title, abstract]
+defaults: {maturity: lab}
+region: "330106"
+""", name="mock")
+
+    def run():
+        return crawl(src, fetcher=Fetcher(transport=httpx.MockTransport(handler), delay=0, max_retries=0))
+
+    r = run()
+    assert r.counts == {"found": 3, "new": 1, "updated": 0, "duplicate": 0, "unchanged": 0, "skipped": 2, "failed": 0}
+    assert {e["reason"] for e in r.log} == {"需要登录（HTTP 403）", "不是网页（application/pdf）"}
+    a = db.scalar(select(Achievement))
+    assert a.org.name == "mock（采集来源）" and a.org.approved is False  # the per-source placeholder owner
+    listings.transition(db, None, "achievement", a.id, "closed", "bureau rejected it")
+    db.commit()
+    body["v"] = body["v"] + "新增中试数据。"
+    r = run()
+    assert r.counts["updated"] == 0 and r.counts["skipped"] == 3
+    assert "未更新：已关闭的科技成果不能修改" in {e["reason"] for e in r.log}
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Achievement)) == 1

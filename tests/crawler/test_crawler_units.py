@@ -99,6 +99,18 @@ def test_robots_rules():
     assert robots_requests == [f"http://{h}.test/robots.txt" for h in ("a", "b", "c", "d", "d")]
 
 
+def test_robots_crawl_delay():
+    def handler(request):
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, text="User-agent: *\nCrawl-delay: 3\nDisallow:\n")
+        return httpx.Response(200, text="ok")
+
+    f = _fetcher(handler, delay=0.5)
+    assert f.allowed("http://slow-host.test/x")
+    assert f.delay_for("http://slow-host.test/y") == 3.0
+    assert f.delay_for("http://other.test/y") == 0.5
+
+
 def test_per_host_one_request_at_a_time_with_delay():
     import threading
 
