@@ -1,3 +1,142 @@
-from fastapi import APIRouter
+"""Proposals and the broker workflow (thin: every rule is in core.services.matches).
 
-router = APIRouter(tags=["matches"])
+* ``GET  /api/matches``                      broker queue (filters: status, field, region, region_side,
+                                             min_score, max_score, min_age_days, max_age_days, assigned,
+                                             problem_id, achievement_id, q, sort; paging)
+* ``GET  /api/matches/pipeline``             board by stage (accepted → introduced → negotiating →
+                                             contracted | failed)
+* ``GET  /api/matches/counts``               proposals per status
+* ``GET  /api/matches/choices``              status labels and reject reason codes (for forms)
+* ``GET  /api/matches/{id}``                 detail: both listings, reasons, features, history, actions
+* ``POST /api/matches/{id}/assign``          ``{"broker_id": optional}``
+* ``POST /api/matches/{id}/accept``          ``{"comment"}``
+* ``POST /api/matches/{id}/reject``          ``{"reason_code", "comment"}``
+* ``POST /api/matches/{id}/introduce``       ``{"comment"}``
+* ``POST /api/matches/{id}/stage``           ``{"stage": negotiating|contracted|failed, "reason", "contract_id"}``
+* ``GET  /api/problems/{id}/matches``        proposals of a problem (as the viewer may see them)
+* ``GET  /api/achievements/{id}/matches``    proposals of an achievement
+* ``POST /api/problems/{id}/matches/refresh`` and ``/api/achievements/{id}/matches/refresh``:
+  recompute now (reviewers and the owner)
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import DB, CurrentUser
+from core import permissions as perm
+from core.services import listings
+from core.services import matches as svc
+
+router = APIRouter(tags=["撮合推荐"])
+
+
+class CommentIn(BaseModel):
+    comment: Annotated[str, Field(max_length=1000)] = ""
+
+
+class AssignIn(BaseModel):
+    broker_id: int | None = None
+
+
+class RejectIn(BaseModel):
+    reason_code: str
+    comment: Annotated[str, Field(max_length=1000)] = ""
+
+
+class StageIn(BaseModel):
+    stage: str
+    reason: Annotated[str, Field(max_length=1000)] = ""
+    contract_id: int | None = None
+
+
+def _page(db, user, items, total, page, size) -> dict:
+    return {"items": [svc.to_out(db, user, m) for m in items], "total": total, "page": page, "size": size}
+
+
+@router.get("/matches", summary="待审核推荐队列（经纪人、科技局）")
+def queue(db: DB, user: CurrentUser, status: str | None = "proposed", field: str | None = None,
+          region: str | None = None, region_side: str = "problem", min_score: float | None = None,
+          max_score: float | None = None, min_age_days: float | None = None, max_age_days: float | None = None,
+          assigned: str | None = None, problem_id: int | None = None, achievement_id: int | None = None,
+          q: str | None = None, sort: str = "score",
+          page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20):
+    f = svc.QueueFilters(status=status, field=field, region=region, region_side=region_side, min_score=min_score,
+                         max_score=max_score, min_age_days=min_age_days, max_age_days=max_age_days,
+                         assigned=assigned, problem_id=problem_id, achievement_id=achievement_id, q=q, sort=sort)
+    items, total = svc.queue(db, user, f, page=page, size=size)
+    return _page(db, user, items, total, page, size)
+
+
+@router.get("/matches/pipeline", summary="对接进度看板（按阶段）")
+def pipeline(db: DB, user: CurrentUser, mine: bool = False, field: str | None = None, region: str | None = None,
+             limit: Annotated[int, Query(ge=1, le=100)] = 50):
+    board = svc.pipeline(db, user, mine=mine, field=field, region=region, limit=limit)
+    return {"stages": [{"stage": k, "label": v["label"], "count": v["count"],
+                        "items": [svc.to_out(db, user, m) for m in v["items"]]} for k, v in board.items()]}
+
+
+@router.get("/matches/counts", summary="各状态推荐数量")
+def counts(db: DB, user: CurrentUser):
+    return svc.counts(db, user)
+
+
+@router.get("/matches/choices", summary="状态与驳回原因选项")
+def choices():
+    return {"statuses": svc.status_choices(), "reject_reasons": svc.reason_choices()}
+
+
+@router.get("/matches/{match_id}", summary="推荐详情：双方信息、推荐理由、处理记录")
+def detail(db: DB, user: CurrentUser, match_id: int):
+    return svc.to_out(db, user, svc.get_for(db, user, match_id), detail=True)
+
+
+@router.post("/matches/{match_id}/assign", summary="分配给经纪人")
+def assign(db: DB, user: CurrentUser, match_id: int, body: AssignIn | None = None):
+    m = svc.assign(db, user, match_id, body.broker_id if body else None)
+    return svc.to_out(db, user, m, detail=True)
+
+
+@router.post("/matches/{match_id}/accept", summary="采纳推荐")
+def accept(db: DB, user: CurrentUser, match_id: int, body: CommentIn | None = None):
+    return svc.to_out(db, user, svc.accept(db, user, match_id, body.comment if body else ""), detail=True)
+
+
+@router.post("/matches/{match_id}/reject", summary="驳回推荐（原因代码 + 说明）")
+def reject(db: DB, user: CurrentUser, match_id: int, body: RejectIn):
+    return svc.to_out(db, user, svc.reject(db, user, match_id, body.reason_code, body.comment), detail=True)
+
+
+@router.post("/matches/{match_id}/introduce", summary="介绍对接：向双方公开联系方式并通知")
+def introduce(db: DB, user: CurrentUser, match_id: int, body: CommentIn | None = None):
+    return svc.to_out(db, user, svc.introduce(db, user, match_id, body.comment if body else ""), detail=True)
+
+
+@router.post("/matches/{match_id}/stage", summary="更新对接阶段：洽谈中 / 已签约 / 未成交")
+def stage(db: DB, user: CurrentUser, match_id: int, body: StageIn):
+    m = svc.set_stage(db, user, match_id, body.stage, body.reason, contract_id=body.contract_id)
+    return svc.to_out(db, user, m, detail=True)
+
+
+def _listing_routes(kind: str, path: str) -> None:
+    @router.get(f"{path}/{{listing_id}}/matches", summary=f"{listings.spec(kind).label}的推荐")
+    def for_listing(db: DB, user: CurrentUser, listing_id: int, include_closed: bool = False):
+        items = svc.for_listing(db, user, kind, listing_id, include_closed=include_closed)
+        return {"items": [svc.to_out(db, user, m) for m in items], "total": len(items)}
+
+    @router.post(f"{path}/{{listing_id}}/matches/refresh", summary=f"立即重新计算{listings.spec(kind).label}的推荐")
+    def refresh(db: DB, user: CurrentUser, listing_id: int):
+        from matcher.proposals import match_listing
+
+        obj = listings.get_for(db, user, kind, listing_id)
+        perm.require(perm.can_review_matches(user) or perm.can_edit_listing(user, obj), "您无权重新计算推荐")
+        return match_listing(db, kind, obj.id)
+
+    for_listing.__name__ = f"{kind}_matches"
+    refresh.__name__ = f"{kind}_matches_refresh"
+
+
+_listing_routes("problem", "/problems")
+_listing_routes("achievement", "/achievements")

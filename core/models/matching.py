@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utcnow
@@ -31,6 +31,11 @@ class Match(Base):
     reject_reason: Mapped[str | None] = mapped_column(String(30))
     reject_comment: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # The registered technology contract (contracts issue) once the pair reached 'contracted'.
+    # A plain integer, not a foreign key: the contracts table comes in a later migration.
+    contract_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Position of the pair in the listing's proposal list (after diversity re-ranking).
+    rank: Mapped[int | None] = mapped_column(Integer)
     proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column()
     introduced_at: Mapped[datetime | None] = mapped_column()

@@ -49,6 +49,8 @@ def upgrade() -> None:
     sa.Column('reject_reason', sa.String(length=30), nullable=True),
     sa.Column('reject_comment', sa.Text(), nullable=True),
     sa.Column('failure_reason', sa.Text(), nullable=True),
+    sa.Column('contract_id', sa.Integer(), nullable=True),
+    sa.Column('rank', sa.Integer(), nullable=True),
     sa.Column('proposed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('introduced_at', sa.DateTime(timezone=True), nullable=True),
@@ -63,6 +65,7 @@ def upgrade() -> None:
     with op.batch_alter_table('matches', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_matches_achievement_id'), ['achievement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_matches_assigned_broker_id'), ['assigned_broker_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_matches_contract_id'), ['contract_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_matches_problem_id'), ['problem_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_matches_status'), ['status'], unique=False)
         batch_op.create_index('ix_matches_status_score', ['status', 'score'], unique=False)
@@ -97,6 +100,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_matches_status_score')
         batch_op.drop_index(batch_op.f('ix_matches_status'))
         batch_op.drop_index(batch_op.f('ix_matches_problem_id'))
+        batch_op.drop_index(batch_op.f('ix_matches_contract_id'))
         batch_op.drop_index(batch_op.f('ix_matches_assigned_broker_id'))
         batch_op.drop_index(batch_op.f('ix_matches_achievement_id'))
 

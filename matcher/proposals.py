@@ -1,0 +1,116 @@
+"""Turning ranked candidates into proposals (Match rows), incrementally and in batch.
+
+``match_listing(session, kind, id)`` is what the ``techmatch.match_listing`` task runs when a
+listing is published or changed. It is idempotent: a second run with nothing changed
+rewrites the same scores and creates nothing.
+
+* a listing that is not published (closed, back to draft, solved, transferred ...) gets its
+  open proposals withdrawn; a deleted one has none left (rows cascade);
+* otherwise its candidates are ranked (:class:`matcher.engine.Matcher`) and each selected
+  pair goes through ``core.services.matches.propose`` (created / refreshed / re-proposed
+  after a material change / left alone when rejected or already in the workflow);
+* its other proposals still waiting for review are re-scored; those that fell below the
+  threshold are withdrawn.
+
+``match_all`` runs that for every published problem, then every published achievement.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from core.models import Match
+from core.models.listings import LISTING_MODELS
+from core.services import matches as svc_matches
+from matcher.engine import OTHER, Matcher
+
+
+def match_listing(session, kind: str, listing_id: int, *, matcher: Matcher | None = None) -> dict:
+    obj = session.get(LISTING_MODELS[kind], int(listing_id))
+    if obj is None:
+        return {"status": "deleted"}
+    if obj.status != "published":
+        n = 0
+        if obj.status in svc_matches.WITHDRAW_ON:
+            n = svc_matches.withdraw_for_listing(session, kind, obj.id, None,
+                                                 f"{'需求' if kind == 'problem' else '成果'}已不再发布")
+        session.flush()
+        return {"status": obj.status, "withdrawn": n}
+    m = matcher or Matcher()
+    chosen, scored, rows = m.rank_listing(session, obj)
+    stats: Counter = Counter()
+    for s in chosen:
+        other_row = rows[s.achievement.id if kind == "problem" else s.problem.id]
+        prob, ach = (obj, other_row) if kind == "problem" else (other_row, obj)
+        _, action = svc_matches.propose(session, prob, ach, score=s.score, features=_feats(s),
+                                        reasons=s.reasons, rank=s.rank)
+        stats[action] += 1
+    # re-score this listing's other proposals that still wait for review
+    col = Match.problem_id if kind == "problem" else Match.achievement_id
+    chosen_pairs = {s.pair() for s in chosen}
+    waiting = [x for x in session.scalars(select(Match).where(col == obj.id, Match.status == "proposed"))
+               if (x.problem_id, x.achievement_id) not in chosen_pairs]
+    if waiting:
+        by_pair = {s.pair(): s for s in scored}
+        missing = [x for x in waiting if (x.problem_id, x.achievement_id) not in by_pair]
+        others = [x.achievement if kind == "problem" else x.problem for x in missing]
+        for s in m.score_known(session, obj, [o for o in others if o.status == "published"]):
+            by_pair[s.pair()] = s
+        for x in waiting:
+            s = by_pair.get((x.problem_id, x.achievement_id))
+            if s is None or s.score < m.threshold:
+                svc_matches.withdraw(session, x, None, "评分已低于推荐阈值" if s else "对方信息已不再发布")
+                stats["withdrawn"] += 1
+            else:
+                svc_matches.refresh_score(session, x, score=s.score, features=_feats(s))
+                x.rank = None
+                stats["rescored"] += 1
+    session.flush()
+    return {"status": "published", "candidates": len(scored), "selected": len(chosen), **stats}
+
+
+def _feats(s) -> dict:
+    d = {k: round(float(v), 4) for k, v in s.features.items()}
+    d["_cos"] = None if s.cos is None else round(float(s.cos), 4)
+    d["_bm25"] = round(float(s.bm25), 3)
+    d["_retrieval_rank"] = s.retrieval_rank
+    return d
+
+
+def published_ids(session, kind: str) -> list[int]:
+    model = LISTING_MODELS[kind]
+    return list(session.scalars(select(model.id).where(model.status == "published").order_by(model.id)))
+
+
+def match_all(session_factory, *, kinds=("problem", "achievement"), matcher: Matcher | None = None,
+              progress: Callable[[str, int, int], None] | None = None, commit_every: int = 50) -> dict:
+    """Batch matching over every published listing. ``session_factory`` is a context manager
+    factory (``core.db.session_scope``): work is committed every ``commit_every`` listings so a
+    long run can be interrupted without losing what was done."""
+    m = matcher or Matcher()
+    t0 = time.perf_counter()
+    totals: Counter = Counter()
+    for kind in kinds:
+        with session_factory() as s:
+            ids = published_ids(s, kind)
+        for i in range(0, len(ids), commit_every):
+            with session_factory() as s:
+                for lid in ids[i:i + commit_every]:
+                    r = match_listing(s, kind, lid, matcher=m)
+                    totals.update({k: v for k, v in r.items() if isinstance(v, int)})
+                    totals[f"{kind}s"] += 1
+                    if progress:
+                        progress(kind, 1, len(ids))
+    totals_d = dict(totals)
+    totals_d["seconds"] = round(time.perf_counter() - t0, 2)
+    return totals_d
+
+
+def open_proposal_count(session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Match).where(Match.status == "proposed")) or 0)
+
+
+__all__ = ["match_listing", "match_all", "published_ids", "OTHER"]
