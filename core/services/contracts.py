@@ -10,6 +10,7 @@ terminated contract is taken out of every figure (its registration is revoked).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -465,11 +466,14 @@ def _label(enum, value):
         return value
 
 
+_full_name = functools.lru_cache(maxsize=8192)(regions.full_name)
+
+
 def _party_out(c: Contract, side: str) -> PartyOut:
     ptype = getattr(c, f"{side}_type")
     region = getattr(c, f"{side}_region")
     return PartyOut(org_id=getattr(c, f"{side}_org_id"), name=getattr(c, f"{side}_name"), region=region,
-                    region_name=regions.full_name(region), party_type=ptype,
+                    region_name=_full_name(region), party_type=ptype,
                     party_type_label=_label(PartyType, ptype))
 
 

@@ -28,8 +28,10 @@ All money sums are exact Decimal; the pure functions below (``Fact``, ``totals``
 from __future__ import annotations
 
 import calendar
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -66,7 +68,7 @@ def can_view_indicators(user) -> bool:
 
 # ----------------------------------------------------------------- pure aggregation
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Fact:
     """One counted contract, as the indicators see it."""
 
@@ -250,9 +252,37 @@ def default_as_of(year: int, today: date | None = None) -> date:
 
 # ----------------------------------------------------------------- loading facts
 
+_FACTS_CACHE: ContextVar[dict | None] = ContextVar("techmatch_facts_cache", default=None)
+
+
+def with_fact_cache(fn):
+    """Within one call (a summary, a workbook), each year's facts are loaded once per region
+    and side, then filtered in memory; nothing is cached across calls."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _FACTS_CACHE.get() is not None:
+            return fn(*args, **kwargs)
+        token = _FACTS_CACHE.set({})
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _FACTS_CACHE.reset(token)
+    return wrapper
+
+
 def facts(session: Session, start: date, end: date, region: str | None = None,
           side: str = "seller") -> list[Fact]:
     """Counted contracts registered in [start, end] whose side's region lies in ``region``."""
+    cache = _FACTS_CACHE.get()
+    if cache is None or start.year != end.year:
+        return _load_facts(session, start, end, region, side)
+    key = (id(session), start.year, region, side if region else "any")  # no region: both sides alike
+    if key not in cache:
+        cache[key] = _load_facts(session, date(start.year, 1, 1), date(start.year, 12, 31), region, side)
+    return [f for f in cache[key] if start <= f.registered_on <= end]
+
+
+def _load_facts(session: Session, start: date, end: date, region: str | None, side: str) -> list[Fact]:
     cols = (Contract.id, Contract.registered_on, Contract.total_amount, Contract.tech_amount,
             Contract.seller_region, Contract.buyer_region, Contract.contract_type, Contract.sub_type,
             Contract.field, Contract.seller_type, Contract.buyer_type, Contract.conversion_mode,
@@ -486,6 +516,7 @@ def _target_value(spec: IndicatorSpec, t: IndicatorTarget) -> Decimal:
     return Decimal(t.target_amount) if spec.unit == "money" else Decimal(t.target_count or 0)
 
 
+@with_fact_cache
 def target_row(session: Session, t: IndicatorTarget, as_of: date | None = None) -> dict:
     spec = _spec(t.indicator)
     as_of = as_of or default_as_of(t.year)
@@ -521,6 +552,7 @@ def target_row(session: Session, t: IndicatorTarget, as_of: date | None = None) 
     }
 
 
+@with_fact_cache
 def targets(session: Session, viewer, year: int, region: str | None = None,
             as_of: date | None = None) -> list[dict]:
     if viewer is not None:
@@ -591,6 +623,7 @@ def _side_block(cur: list[Fact], ly: list[Fact], ly_full: list[Fact]) -> dict:
                            "tech_amount": growth_pct(c.tech, p.tech)}}
 
 
+@with_fact_cache
 def summary(session: Session, viewer, year: int, region: str | None = None, as_of: date | None = None) -> dict:
     """The dashboard: year to date (as_of, default today) against the same period last year."""
     _check_view(viewer, region)
@@ -637,6 +670,7 @@ def summary(session: Session, viewer, year: int, region: str | None = None, as_o
     }
 
 
+@with_fact_cache
 def series(session: Session, viewer, year: int, region: str | None = None, side: str = "seller") -> dict:
     """Monthly and quarterly figures for the year and last year, with cumulative totals."""
     _check_view(viewer, region)
@@ -664,6 +698,7 @@ def series(session: Session, viewer, year: int, region: str | None = None, side:
             "total": totals(cur).as_dict(), "last_year_total": totals(ly).as_dict()}
 
 
+@with_fact_cache
 def breakdown(session: Session, viewer, year: int, by: str, region: str | None = None, side: str = "seller",
               quarter: int | None = None, month: int | None = None, as_of: date | None = None) -> dict:
     """One breakdown table (region, type, sub_type, field, seller_type, buyer_type, conversion,
