@@ -153,3 +153,28 @@ def test_json_floats_exact_to_the_fen_are_accepted_others_refused(db, bureau):
     assert c.total_amount == Decimal("1234.50")
     with pytest.raises(ValidationFailed):
         contracts.register(db, bureau, contract_data(total_amount=0.1 + 0.2, tech_amount=0))
+
+
+def test_events_permissions_and_match_links(db, factory, bureau, accepted_match):
+    from core.services import events
+
+    m, *_ = accepted_match
+    b1, b2 = factory.user("broker"), factory.user("broker")
+    ev = events.create(db, b1, {"title": "嘉善县新能源对接会", "held_on": "2026-04-02", "region": "330421",
+                                "attendance": 50, "matches_made": 0, "match_ids": [m.id, m.id]})
+    assert ev.match_ids == [m.id] and ev.matches_made == 1
+    with pytest.raises(ValidationFailed):
+        events.create(db, b1, {"title": "不存在的撮合", "held_on": "2026-04-02", "region": "330421",
+                               "match_ids": [987654]})
+    with pytest.raises(ValidationFailed):
+        events.create(db, b1, {"title": "人数为负", "held_on": "2026-04-02", "region": "330421", "attendance": -1})
+    with pytest.raises(PermissionDenied):
+        events.update(db, b2, ev.id, {"attendance": 60})
+    with pytest.raises(PermissionDenied):
+        events.create(db, factory.user("enterprise"), {"title": "企业活动", "held_on": "2026-04-02",
+                                                       "region": "330421"})
+    events.update(db, bureau, ev.id, {"attendance": 60})
+    assert ev.attendance == 60
+    events.delete(db, b1, ev.id)
+    db.commit()
+    assert events.list_events(db, bureau, year=2026)[1] == 0
