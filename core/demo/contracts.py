@@ -179,23 +179,27 @@ def _match_contracts(session, broker: User | None) -> int:
     """Register a few contracts from demo matches (accepting top proposals if none are accepted)."""
     made = 0
     dates = [date(2026, 10, 20), date(2026, 10, 29), date(2026, 11, 6), date(2026, 11, 13), date(2026, 11, 24)]
+    regs = [make_reg_number(2026, "330400", 900001 + i) for i in range(len(dates))]
+    existing = set(session.scalars(select(Contract.reg_number).where(Contract.reg_number.in_(regs))))
+    missing = len(regs) - len(existing)
+    if missing == 0:
+        return 0
     linked = set(session.scalars(select(Contract.match_id).where(Contract.match_id.is_not(None))))
     eligible = [m for m in session.scalars(select(Match).where(
         Match.status.in_(("accepted", "introduced", "negotiating"))).order_by(Match.score.desc(), Match.id))
         if m.id not in linked]
-    if len(eligible) < len(dates) and broker is not None:
+    if len(eligible) < missing and broker is not None:
         try:
             from core.services import matches as match_service
         except ImportError:
             match_service = None
         if match_service is not None and hasattr(match_service, "accept"):
             for m in session.scalars(select(Match).where(Match.status == "proposed")
-                                     .order_by(Match.score.desc(), Match.id).limit(len(dates) - len(eligible))):
+                                     .order_by(Match.score.desc(), Match.id).limit(missing - len(eligible))):
                 match_service.accept(session, broker, m.id, "演示：经纪人确认推荐")
                 eligible.append(m)
-    for i, when in enumerate(dates):
-        reg = make_reg_number(2026, "330400", 900001 + i)
-        if session.scalar(select(Contract.id).where(Contract.reg_number == reg)) is not None:
+    for reg, when in zip(regs, dates):
+        if reg in existing:
             continue
         if not eligible:
             break

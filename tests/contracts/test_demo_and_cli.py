@@ -9,16 +9,26 @@ from sqlalchemy import func, select
 from core.models.contracts import Contract, Event, IndicatorTarget
 
 
-def test_demo_contracts_load_is_idempotent(settings, db):
+def test_demo_contracts_load_is_idempotent(settings, db, factory):
     from core.db import session_scope
     from core.demo import contracts as demo
     from core.demo import loader
+    from core.models import Match
 
     with session_scope() as s:
         loader.load_orgs_and_users(s)
+    # One proposed match: the demo accepts it as the demo broker and registers its contract.
+    p = factory.problem(factory.user("enterprise"))
+    a = factory.achievement(factory.user("university"))
+    db.add(Match(problem_id=p.id, achievement_id=a.id, score=0.8, status="proposed"))
+    db.commit()
     console = Console(quiet=True)
     first = demo.load(console, index=False)
     assert first["contracts"] > 200 and first["contract_targets"] > 10 and first["events"] > 10
+    m = db.scalar(select(Match))
+    db.refresh(m)
+    assert m.status == "contracted"
+    assert db.scalar(select(Contract).where(Contract.match_id == m.id)).contract_type == "license"
     numbers = set(db.scalars(select(Contract.reg_number)))
     again = demo.load(console, index=False)
     assert again == {"contracts": 0, "contract_targets": 0, "events": 0}
