@@ -16,9 +16,10 @@ Definitions
 
 Targets: progress % = actual to date / target. Projection to year end:
 - linear: actual / (days elapsed / days in year);
-- seasonal: actual / (last year's amount to the same day / last year's full-year amount), i.e.
-  this year follows last year's monthly shape. Used when last year has data to that day;
-  otherwise linear. Behind schedule = actual below the amount expected by now under the chosen
+- seasonal: actual / S, where S is the share of last year's full-year amount reached by the same
+  day, taken from last year's monthly shape (the full months before this month plus this month
+  pro rata by day), i.e. this year follows last year's seasonality. Used when S > 0; otherwise
+  linear. Behind schedule = actual below the amount expected by now under the chosen
   method (equivalently: projection below target). Indicators known only per year (科小, 高企)
   are not projected; they are behind only once the year is over below target.
 
@@ -144,7 +145,7 @@ def region_bucket(code: str, parent: str | None) -> str:
 
 
 def _region_label(code: str, parent: str | None) -> str:
-    if parent is not None and code == parent:
+    if parent is not None and code == parent and regions.level(parent) != "county":
         return f"{regions.name(code)}本级"
     return regions.name(code) or code
 
@@ -486,6 +487,17 @@ class Projection:
     extra: dict = field(default_factory=dict)
 
 
+def monthly_shape_to_date(points_last_year: list[tuple[date, Decimal]], as_of: date) -> Decimal:
+    """Last year's amount "to the same day" from its monthly shape: the months before as_of's
+    month in full, plus as_of's month pro rata by day (smooths single large contracts)."""
+    by_month = defaultdict(Decimal)
+    for d, v in points_last_year:
+        by_month[d.month] += v
+    days = calendar.monthrange(as_of.year, as_of.month)[1]
+    before = sum((by_month[m] for m in range(1, as_of.month)), Decimal(0))
+    return before + by_month[as_of.month] * Decimal(as_of.day) / Decimal(days)
+
+
 def projection(actual: Decimal, year: int, as_of: date, last_year_to_date: Decimal | None,
                last_year_total: Decimal | None, dated: bool = True) -> Projection:
     """Year-end projection of a cumulative indicator (pure; see the module docstring)."""
@@ -504,8 +516,8 @@ def projection(actual: Decimal, year: int, as_of: date, last_year_to_date: Decim
         seasonal_share = Decimal(last_year_to_date) / Decimal(last_year_total)
         seasonal = actual / seasonal_share
     if seasonal is not None:
-        text = (f"季节法：上年同期累计占上年全年的 {(seasonal_share * 100).quantize(Decimal('0.1'))}%，"
-                f"按此比例推算全年")
+        text = (f"季节法：按上年月度分布，上年同期累计占上年全年的 "
+                f"{(seasonal_share * 100).quantize(Decimal('0.1'))}%，按此比例推算全年")
         return Projection(actual, share, seasonal_share, linear, seasonal, "seasonal", seasonal, text)
     text = (f"线性法：已过 {elapsed}/{days} 天（{(share * 100).quantize(Decimal('0.1'))}%），按时间进度推算全年"
             + ("；上年无同期数据，未用季节法" if share else ""))
@@ -526,7 +538,9 @@ def target_row(session: Session, t: IndicatorTarget, as_of: date | None = None) 
     ly_pts = points(session, t.indicator, date(t.year - 1, 1, 1), date(t.year - 1, 12, 31), t.region)
     ly_to_date = _sum(ly_pts, ly_start, ly_end) if as_of >= start else Decimal(0)
     ly_total = _sum(ly_pts)
-    pr = projection(actual, t.year, as_of, ly_to_date, ly_total, spec.dated)
+    started, ended = as_of >= start, as_of >= date(t.year, 12, 31)
+    shape = (ly_total if ended else monthly_shape_to_date(ly_pts, as_of)) if started else Decimal(0)
+    pr = projection(actual, t.year, as_of, shape, ly_total, spec.dated)
     target = _target_value(spec, t)
     if spec.dated:
         used_share = pr.seasonal_share if pr.method == "seasonal" else pr.elapsed_share

@@ -213,3 +213,12 @@ def test_db_breakdowns_sum_to_total(db, bureau, make_contract):
                 assert sum(r["count"] for r in b["rows"]) == whole["count"]
     ser = ind.series(db, bureau, 2026)
     assert ser["months"][-1]["cumulative_total_amount"] == ser["total"]["total_amount"]
+
+
+def test_seasonal_share_uses_last_years_monthly_shape():
+    pts = [(date(2025, 1, 20), D("100")), (date(2025, 6, 1), D("300")), (date(2025, 12, 5), D("600"))]
+    # By 15 June: January in full + half of June (15/30) = 100 + 150.
+    assert ind.monthly_shape_to_date(pts, date(2026, 6, 15)) == D("250")
+    p = ind.projection(D("500"), 2026, date(2026, 6, 15), D("250"), D("1000"))
+    assert p.method == "seasonal" and p.projected == D("2000") and p.seasonal_share == D("0.25")
+    assert ind.monthly_shape_to_date(pts, date(2026, 1, 1)) == D("100") / 31
