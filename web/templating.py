@@ -119,7 +119,7 @@ NAV = {
                ("对接看板", "/broker/pipeline")],
     "bureau": [("首页", "/"), ("检索", "/search"), ("指标看板", "/bureau/dashboard"),
                ("合同登记", "/bureau/contracts"), ("年度目标", "/bureau/targets"),
-               ("对接活动", "/bureau/events"), ("数据导入", "/bureau/import"),
+               ("对接活动", "/bureau/events"), ("数据导入", "/bureau/import"), ("待审核", "/bureau/review"),
                ("账号审核", "/bureau/accounts")],
 }
 NAV["admin"] = NAV["bureau"]

@@ -147,3 +147,30 @@ def test_registration_then_approval(client, db, factory, web_login):
     r = client.post("/login", data={"email": "zhao@example.com", "password": "password-123", "csrf_token": token},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/my/achievements"
+
+
+def test_bureau_reviews_imported_listing(client, db, factory, web_login):
+    from core import hooks
+    from core.schemas import ProblemIn
+    from core.services import listings
+
+    hooks.suppress(db)
+    org = factory.org("enterprise")
+    p = listings.create(db, None, "problem", ProblemIn(title="导入的需求：印染废水处理", region="330421",
+                                                       description="印染废水 COD 偏高，需要深度处理工艺。"),
+                        org_id=org.id, status="pending_review", source="imported")
+    db.commit()
+    assert client.get(f"/problems/{p.id}").status_code == 404  # not public yet
+    ent = factory.user("enterprise")
+    web_login(ent)
+    assert client.get("/bureau/review").status_code == 403
+    web_login(factory.user("bureau"))
+    page = client.get("/bureau/review")
+    assert "导入的需求：印染废水处理" in page.text
+    r = client.post(f"/problems/{p.id}/status", data={"csrf_token": csrf_of(client, "/bureau/review"),
+                                                      "status": "published", "return_to": "/bureau/review"})
+    assert r.status_code == 200 and "状态已更新" in r.text
+    db.expire_all()
+    assert db.get(type(p), p.id).status == "published"
+    client.cookies.clear()
+    assert client.get(f"/problems/{p.id}").status_code == 200

@@ -370,3 +370,18 @@ async def import_upload(request: Request, db: DB, user: Bureau):
         return render(request, "bureau/import.html", {"kinds": IMPORT_KINDS, "report": None, "values": values,
                                                       "error": e.message}, status_code=422)
     return render(request, "bureau/import.html", {"kinds": IMPORT_KINDS, "report": report, "values": values})
+
+
+# ----------------------------------------------------------------- review of imported/crawled listings
+
+@router.get("/bureau/review")
+def review_page(request: Request, db: DB, user: Bureau, kind: str = "problem", page: int = 1):
+    from core.services import listings
+
+    kind = kind if kind in ("problem", "achievement") else "problem"
+    items, total = listings.list_for(db, user, kind, listings.ListingFilters(status="pending_review"),
+                                     page=max(1, page), size=20)
+    return render(request, "bureau/review.html", {
+        "kind": kind, "items": items, "total": total, "page": page, "pages": max(1, math.ceil(total / 20)),
+        "page_url": lambda p: f"/bureau/review?kind={kind}&page={p}",
+    })

@@ -232,6 +232,7 @@ def _detail(request: Request, db, user, kind: str, listing_id: int):
     out = listings.to_out(db, user, obj)
     return render(request, "listings/detail.html", {
         "kind": kind, "obj": obj, "out": out, "can_edit": perm.can_edit_listing(user, obj),
+        "can_review": obj.status == "pending_review" and perm.can_review_listing(user),
         "similar": views.more_like_this(db, user, kind, obj.id),
         "proposals": views.proposals_for_listing(db, user, kind, obj),
     })
@@ -254,10 +255,19 @@ async def change_status(request: Request, db: DB, user: LoggedIn, path: str, lis
         raise NotFound("页面不存在")
     form = await request.form()
     to = forms.text(form, "status")
-    listings.transition(db, user, kind, listing_id, to, forms.text(form, "reason"))
-    db.commit()
+    back = forms.text(form, "return_to")
+    back = back if back.startswith("/") and not back.startswith("//") else f"/{path}/{listing_id}"
+    try:
+        listings.transition(db, user, kind, listing_id, to, forms.text(form, "reason"))
+        db.commit()
+    except DomainError as e:
+        if e.status_code in (403, 404):
+            raise
+        db.rollback()
+        request.session.update(flash=e.message, flash_kind="error")
+        return RedirectResponse(back, status_code=303)
     request.session["flash"] = "状态已更新"
-    return RedirectResponse(f"/{path}/{listing_id}", status_code=303)
+    return RedirectResponse(back, status_code=303)
 
 
 @router.post("/{path:str}/{listing_id:int}/attachments")
