@@ -16,6 +16,7 @@ from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import regions
@@ -183,7 +184,15 @@ def register(session: Session, actor, data: ContractIn | dict, *, source: str = 
     _check_unique_reg_number(session, data.reg_number)
     c = Contract(**values, status="registered", source=source, created_by_id=getattr(actor, "id", None))
     session.add(c)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as e:
+        if "reg_number" not in str(e.orig):
+            raise
+        # A concurrent registration took the number between the check and the insert; the
+        # caller's unit of work rolls back.
+        raise Conflict(f"登记号 {data.reg_number} 已被使用", code="duplicate_reg_number",
+                       field="reg_number") from None
     audit.record(session, actor, "contract.register", "contract", c.id,
                  {"reg_number": c.reg_number, "total_amount": c.total_amount, "tech_amount": c.tech_amount,
                   "match_id": c.match_id})
