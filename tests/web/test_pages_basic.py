@@ -150,3 +150,25 @@ def test_registration_request(client, csrf):
     data["org.credit_code"] = make_credit_code(4242)
     r = client.post("/register", data=data)
     assert r.status_code == 200 and "等待科技局审核" in r.text
+
+
+def test_server_error_page(settings):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    app = create_app()
+
+    @app.get("/boom-page")
+    def boom_page():
+        raise RuntimeError("boom")
+
+    @app.get("/api/boom")
+    def boom_api():
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom-page")
+        assert r.status_code == 500 and "服务器出错了" in r.text and "boom" not in r.text
+        r = c.get("/api/boom")
+        assert r.status_code == 500 and r.json()["error"]["code"] == "server_error"

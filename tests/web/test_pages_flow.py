@@ -46,9 +46,14 @@ def test_broker_review_introduce_and_bureau_contract(client, db, factory, web_lo
     assert "请选择驳回原因" in client.get(r.headers.get("location", "/broker/queue")).text if r.status_code == 303 else True
     db.expire_all()
     assert db.get(Match, second.id).status == "proposed"
-    r = client.post(f"/broker/matches/{second.id}/reject",
-                    data={"csrf_token": token, "reason_code": "maturity", "comment": "需要中试验证"})
-    assert r.status_code == 200 and "已驳回推荐" in r.text  # followed redirect to the match page
+    # bulk: without a reason nothing is rejected and the page says why; with one it goes through
+    r = client.post("/broker/bulk", data={"csrf_token": token, "action": "reject", "ids": [str(second.id)]})
+    assert "0 条推荐" in r.text and "请选择驳回原因" in r.text
+    r = client.post("/broker/bulk", data={"csrf_token": token, "action": "reject", "ids": [str(second.id)],
+                                          "reason_code": "maturity", "comment": "需要中试验证"})
+    assert "已驳回 1 条推荐" in r.text
+    db.expire_all()
+    assert db.get(Match, second.id).status == "rejected" and db.get(Match, second.id).reject_reason == "maturity"
     r = client.post(f"/broker/matches/{top.id}/accept", data={"csrf_token": token})
     assert "已采纳推荐" in r.text
     page = client.get(f"/matches/{top.id}")
