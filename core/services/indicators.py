@@ -243,7 +243,7 @@ def period_bounds(year: int, quarter: int | None = None, month: int | None = Non
 
 
 def default_as_of(year: int, today: date | None = None) -> date:
-    today = today or date.today()
+    today = today or datetime.now(LOCAL_TZ).date()  # the bureau's calendar day
     if today.year > year:
         return date(year, 12, 31)
     if today.year < year:

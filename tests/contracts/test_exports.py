@@ -12,7 +12,6 @@ from core.money import to_wan
 from core.services import exports, indicators as ind
 from core.services.contracts import ContractFilters
 
-from contract_helpers import contract_data
 
 D = Decimal
 AMOUNTS = [("1234.56", "1000.00"), ("50005000.00", "50000000.00"), ("0.01", "0.00"), ("149.99", "149.99"),

@@ -10,7 +10,6 @@ import pytest
 from core.errors import PermissionDenied
 from core.services import contracts, events, indicators as ind
 
-from contract_helpers import contract_data
 
 D = Decimal
 JX, JS, HN, HZ_XH = "330400", "330421", "330481", "330106"
