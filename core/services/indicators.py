@@ -7,8 +7,9 @@ Definitions
   Regions roll up county → city → province by GB/T 2260 code prefix.
 - 成果转化: contracts whose conversion mode is 转让, 许可 (implied by 技术转让/技术许可 contracts)
   or 作价投资; items = number of contracts, amount = 合同成交额; counted in the seller's region.
-- 推荐成果: matches a broker accepted (status accepted/introduced/negotiating/contracted/failed),
-  dated by the decision time, in the problem's region.
+- 推荐成果: matches a broker accepted (status accepted/introduced/negotiating/contracted/failed,
+  or withdrawn after an 'accept' review), dated by the decision time, in the problem's region;
+  rejected proposals are not counted.
 - 解决困难: problems with a contracted match or a registered contract linked to them, dated by
   the first such contract/match, in the problem's region; each problem counts once.
 - 对接活动: events held, with attendance and matches made, by event date and region.
@@ -38,14 +39,14 @@ from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core import permissions as perm
 from core import regions
 from core.contract_schemas import (ContractSubType, ContractType, ConversionMode, PartyType, TargetIn)
 from core.errors import NotFound, ValidationFailed
-from core.models import Match, Organization, TechProblem
+from core.models import Match, MatchReview, Organization, TechProblem
 from core.models.contracts import Contract, Event, IndicatorTarget
 from core.money import to_wan
 from core.services import audit
@@ -365,7 +366,11 @@ def _recommended_points(session, start, end, region):
     q = (select(Match.decided_at, Match.introduced_at, Match.stage_changed_at, Match.proposed_at,
                 TechProblem.region)
          .join(TechProblem, Match.problem_id == TechProblem.id)
-         .where(Match.status.in_(RECOMMENDED_STATUSES)))
+         # Accepted by a broker: still in the pipeline, or accepted and later withdrawn (e.g. the
+         # listing closed). Rejected proposals have a decision time too, but are not counted.
+         .where(or_(Match.status.in_(RECOMMENDED_STATUSES),
+                    select(MatchReview.id).where(MatchReview.match_id == Match.id,
+                                                 MatchReview.action == "accept").exists())))
     if region:
         q = q.where(TechProblem.region.startswith(regions.prefix(region)))
     pts = []

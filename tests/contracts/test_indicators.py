@@ -113,6 +113,13 @@ def test_activity_counts(db, factory, bureau, accepted_match):
     # A rejected proposal is not a recommendation.
     a2 = factory.achievement(uni, title="另一项成果：正极材料掺杂技术")
     db.add(Match(problem_id=m.problem_id, achievement_id=a2.id, score=0.5, status="rejected", decided_at=utcnow()))
+    # An accepted proposal later withdrawn (its listing closed) still was a recommendation.
+    from core.models import MatchReview
+    a3 = factory.achievement(uni, title="第三项成果：电池回收技术")
+    w = Match(problem_id=m.problem_id, achievement_id=a3.id, score=0.6, status="withdrawn", decided_at=utcnow())
+    db.add(w)
+    db.flush()
+    db.add(MatchReview(match_id=w.id, action="accept", from_status="proposed", to_status="accepted"))
     events.create(db, bureau, {"title": "嘉善新能源供需对接会", "held_on": date.today(), "region": JS,
                                "attendance": 120, "matches_made": 7, "match_ids": [m.id]})
     factory.org("enterprise", region=JS, sme_year=date.today().year, sme_number="20263304210001")
@@ -121,7 +128,7 @@ def test_activity_counts(db, factory, bureau, accepted_match):
     year, region = date.today().year, "330400"
     s = ind.summary(db, bureau, year, region)
     acts = {k: v["value"] for k, v in s["activities"].items()}
-    assert acts["recommended"] == 1  # the problem is in 嘉善 (330421)
+    assert acts["recommended"] == 2  # the problem is in 嘉善 (330421)
     assert acts["solved_problems"] == 0
     assert (acts["events"], acts["event_attendance"], acts["event_matches"]) == (1, 120, 7)
     assert (acts["sme"], acts["hnte"]) == (1, 1)
