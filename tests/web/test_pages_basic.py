@@ -172,3 +172,30 @@ def test_server_error_page(settings):
         assert r.status_code == 500 and "服务器出错了" in r.text and "boom" not in r.text
         r = c.get("/api/boom")
         assert r.status_code == 500 and r.json()["error"]["code"] == "server_error"
+
+
+def test_achievement_form_patents_trl_and_edit(client, db, factory, web_login, csrf):
+    from core.models import Achievement
+
+    user = factory.user("university")
+    web_login(user)
+    token = csrf("/achievements/new")
+    data = {"csrf_token": token, "title": "秸秆生物炭土壤改良技术", "region": "330106",
+            "abstract": "以农作物秸秆热解制备生物炭，改良酸性土壤，提高作物产量 10% 以上。",
+            "maturity": "lab", "trl": "8", "patents": "ZL202310000001.2,发明专利\nZL202320000002.3,实用新型",
+            "asking_price": "12.5", "inventors": "张三、李四", "action": "draft"}
+    r = client.post("/achievements/new", data=data)
+    assert r.status_code == 422 and "与成熟度“实验室”不符" in r.text
+    r = client.post("/achievements/new", data=dict(data, trl="3"), follow_redirects=False)
+    assert r.status_code == 303
+    a = db.query(Achievement).one()
+    assert a.status == "draft" and a.patents[1] == {"number": "ZL202320000002.3", "type": "utility_model"}
+    assert a.asking_price == Decimal("125000.00") and a.inventors == ["张三", "李四"]
+    page = client.get(f"/achievements/{a.id}/edit")
+    assert "ZL202320000002.3,实用新型" in page.text and 'value="12.5"' in page.text
+    r = client.post(f"/achievements/{a.id}/edit", data=dict(data, trl="3", asking_price="", action="draft"),
+                    follow_redirects=False)
+    assert r.status_code == 303
+    db.expire_all()
+    assert db.get(Achievement, a.id).asking_price is None
+    assert "面议" in client.get(f"/achievements/{a.id}").text
