@@ -167,6 +167,9 @@ def register(session: Session, actor, data: ContractIn | dict, *, source: str = 
              _match: Match | None = None) -> Contract:
     """Register a contract signed on or off the platform. Nothing is written on bad input."""
     data = _validate(ContractIn, data)
+    if data.match_id is not None and _match is None:
+        # A contract that names its match goes through the match flow (status, problem, achievement).
+        return register_contract_for_match(session, actor, data.match_id, data)
     if actor is not None:
         perm.require(can_register(actor), "您的角色不能登记技术合同")
         if not perm.is_staff(actor):

@@ -117,3 +117,11 @@ def test_contract_attachment(client, login, bureau, db):
     detail = client.get(f"/api/contracts/{c.id}", headers=h).json()
     assert detail["attachments"][0]["filename"] == "合同扫描件.txt"
     assert client.get(f"/api/attachments/{r.json()['id']}", headers=h).status_code == 200
+
+
+def test_plain_registration_naming_a_match_goes_through_the_match_flow(db, bureau, accepted_match):
+    m, ent, uni = accepted_match
+    c = contracts.register(db, bureau, data(match_id=m.id))
+    db.commit()
+    db.refresh(m)
+    assert m.status == "contracted" and c.problem_id == m.problem_id and c.seller_org_id == uni.org_id
