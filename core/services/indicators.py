@@ -33,6 +33,7 @@ import calendar
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -56,7 +57,7 @@ __all__ = [
     "Fact", "Totals", "INDICATORS", "IndicatorSpec", "totals", "group", "region_bucket", "region_rows",
     "breakdown_rows", "facts", "summary", "series", "breakdown", "targets", "set_target", "delete_target",
     "indicator_value", "projection", "can_view_indicators", "BREAKDOWNS", "RECOMMENDED_STATUSES",
-    "ytd_bounds", "same_period_last_year",
+    "ytd_bounds", "same_period_last_year", "fact_cache", "with_fact_cache", "monthly_shape_to_date",
 ]
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -262,14 +263,23 @@ def with_fact_cache(fn):
     and side, then filtered in memory; nothing is cached across calls."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _FACTS_CACHE.get() is not None:
+        with fact_cache():
             return fn(*args, **kwargs)
-        token = _FACTS_CACHE.set({})
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            _FACTS_CACHE.reset(token)
     return wrapper
+
+
+@contextmanager
+def fact_cache():
+    """Share loaded facts across several calls (a dashboard: summary + series + breakdowns).
+    Use it for one request only: inside the block, later writes are not seen."""
+    if _FACTS_CACHE.get() is not None:
+        yield
+        return
+    token = _FACTS_CACHE.set({})
+    try:
+        yield
+    finally:
+        _FACTS_CACHE.reset(token)
 
 
 def facts(session: Session, start: date, end: date, region: str | None = None,

@@ -228,3 +228,17 @@ def test_seasonal_share_uses_last_years_monthly_shape():
     p = ind.projection(D("500"), 2026, date(2026, 6, 15), D("250"), D("1000"))
     assert p.method == "seasonal" and p.projected == D("2000") and p.seasonal_share == D("0.25")
     assert ind.monthly_shape_to_date(pts, date(2026, 1, 1)) == D("100") / 31
+
+
+def test_fact_cache_shares_loads_within_a_block(db, bureau, make_contract, monkeypatch):
+    make_contract(bureau, registered_on=date(2026, 5, 5))
+    calls = []
+    real = ind._load_facts
+    monkeypatch.setattr(ind, "_load_facts", lambda *a: calls.append(a[1:]) or real(*a))
+    with ind.fact_cache():
+        ind.summary(db, bureau, 2026, "330100", as_of=date(2026, 6, 30))
+        ind.series(db, bureau, 2026, "330100")
+        b = ind.breakdown(db, bureau, 2026, "type", "330100")
+    assert b["total"]["count"] == 1
+    # One load per (year, side): 2026 and 2025, seller and buyer.
+    assert len(calls) == len(set(calls)) == 4
