@@ -36,7 +36,8 @@ def _print_run(summary) -> None:
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:  # noqa: ARG001
     @app.command("crawl")
     def crawl_cmd(source: str = typer.Argument(None, help="来源名（crawler/sources/*.yaml 的文件名）；省略则采集全部启用的来源"),
-                  sources_dir: Path = typer.Option(None, "--sources-dir", help="来源配置目录（默认 crawler/sources）")):
+                  sources_dir: Path = typer.Option(None, "--sources-dir", help="来源配置目录（默认 crawler/sources）"),
+                  refresh: bool = typer.Option(False, "--refresh", help="忽略上次的 ETag/哈希，全部重新抓取和解析（修改来源配置后使用）")):
         """采集外部科技成果与技术需求（遵守 robots.txt，增量、去重，显示进度）。"""
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -64,7 +65,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:  # noqa: ARG001
                     c = " ".join(f"{COUNT_LABELS[k]} {counts.get(k, 0)}" for k in COUNT_LABELS)
                     bar.update(_task, description=f"{_name}：{c}  {outcome} {url[-60:]}")
 
-                summary = crawl(src, progress=progress)
+                summary = crawl(src, progress=progress, refresh=refresh)
             _print_run(summary)
             if summary.status != "finished":
                 exit_code = 1

@@ -80,8 +80,11 @@ class RunSummary:
 
 class Crawler:
     def __init__(self, source: Source, *, fetcher: Fetcher | None = None,
-                 progress: ProgressFn | None = None):
+                 progress: ProgressFn | None = None, refresh: bool = False):
         self.source = source
+        # refresh: ignore the validators and hashes of earlier runs (after changing a source's
+        # selectors or defaults): every page is fetched and parsed again
+        self.refresh = refresh
         lim = source.limits
         self.fetcher = fetcher or Fetcher(user_agent=source.user_agent, delay=lim.delay_seconds,
                                           timeout=lim.timeout_seconds, max_bytes=lim.max_bytes,
@@ -169,7 +172,7 @@ class Crawler:
                 continue
             with session_scope() as s:
                 page = self._page(s, canon)
-                etag, lm = (page.etag, page.last_modified) if page else (None, None)
+                etag, lm = (page.etag, page.last_modified) if page and not self.refresh else (None, None)
                 cached = list(page.links or []) if page else []
             res = self.fetcher.get(url, etag=etag, last_modified=lm)
             if res.not_modified and page is not None:
@@ -207,6 +210,8 @@ class Crawler:
             etag, lm = (page.etag, page.last_modified) if page else (None, None)
             old_hash = page.content_hash if page else None
             old_outcome = page.outcome if page else None
+            if self.refresh:
+                etag = lm = None
             old_listing = page.listing_id if page else None
         res = self.fetcher.get(url, etag=etag, last_modified=lm)
         if res.not_modified and etag is not None or res.not_modified and lm is not None:
@@ -241,7 +246,10 @@ class Crawler:
 
         chash = dedup.content_hash(*(f"{k}={_flat(raw[k])}" for k in sorted(raw)),
                                    *(u for u, _t in att_links))
-        if old_hash == chash and old_outcome in ("listing", "duplicate", "skipped"):
+        # (refresh re-fetches everything; the same extracted content is still unchanged, but a
+        # page skipped for its fields is mapped again: the source's defaults may have changed)
+        if old_hash == chash and (old_outcome in ("listing", "duplicate")
+                                  or old_outcome == "skipped" and not self.refresh):
             self._touch(canon, res)
             return PageOutcome("unchanged", url)
         try:
@@ -491,5 +499,6 @@ def _flat(v) -> str:
     return str(v)
 
 
-def crawl(source: Source, *, progress: ProgressFn | None = None, fetcher: Fetcher | None = None) -> RunSummary:
-    return Crawler(source, progress=progress, fetcher=fetcher).run()
+def crawl(source: Source, *, progress: ProgressFn | None = None, fetcher: Fetcher | None = None,
+          refresh: bool = False) -> RunSummary:
+    return Crawler(source, progress=progress, fetcher=fetcher, refresh=refresh).run()

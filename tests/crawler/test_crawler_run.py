@@ -163,6 +163,21 @@ def test_unchanged_content_without_conditional_get(crawl_settings, db, sites, si
     r = _crawl("fixture_univ", site_vars)
     assert r.counts["unchanged"] == 8 and r.counts["updated"] == 0
 
+    # --refresh: everything fetched and parsed again; the same content is still the same listing
+    from crawler.config import get_source
+    from crawler.engine import crawl
+
+    univ.reset_log()
+    r = crawl(get_source("fixture_univ", variables=site_vars), refresh=True)
+    assert r.counts == {"found": 10, "new": 0, "updated": 0, "duplicate": 0, "unchanged": 4, "skipped": 5,
+                        "failed": 1}
+    # no conditional requests for pages (list and detail)
+    assert [x[0] for x in univ.log if x[2] and ".html" in x[0]] == []
+    assert sorted(x[0] for x in univ.log if x[1] == 200 and ".html" in x[0]
+                  and not x[0].startswith("/slow/")) == sorted([
+        "/list.html", "/list-2.html", "/detail/a1.html?utm_source=list", "/detail/a2.html", "/flaky/a3.html",
+        "/detail/a6.html", "/detail/a7.html", "/detail/a8.html", "/detail/a9.html", "/detail/a10.html"])
+
 
 def test_task_cli_and_api(crawl_settings, client, factory, login, sites, site_vars, enqueued):
     from typer.testing import CliRunner
