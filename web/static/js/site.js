@@ -24,6 +24,10 @@
       document.querySelectorAll('input[name="' + all.dataset.selectAll + '"]').forEach(function (c) { c.checked = all.checked; });
     });
   });
+  // Filter panels: open on wide screens, folded on phones.
+  if (window.matchMedia && window.matchMedia('(min-width: 700px)').matches) {
+    document.querySelectorAll('details[data-open-desktop]').forEach(function (d) { d.open = true; });
+  }
   // Reject needs a reason: show the reason picker next to the clicked button.
   document.querySelectorAll('[data-confirm]').forEach(function (el) {
     el.addEventListener('click', function (e) { if (!confirm(el.dataset.confirm)) { e.preventDefault(); } });
