@@ -18,6 +18,11 @@
       });
     });
   });
+  // Back/forward cache: undo the busy state.
+  window.addEventListener('pageshow', function () {
+    document.querySelectorAll('form[data-busy] .busy.on').forEach(function (b) { b.classList.remove('on'); });
+    document.querySelectorAll('form[data-busy] button[type=submit]').forEach(function (b) { b.disabled = false; });
+  });
   // Bulk selection: a "select all" checkbox.
   document.querySelectorAll('input[data-select-all]').forEach(function (all) {
     all.addEventListener('change', function () {
