@@ -37,6 +37,9 @@ def configure() -> Celery:
             timezone="Asia/Shanghai",
             enable_utc=True,
         )
+        # Eager runs cache the (disabled) result backend per thread; drop it so the
+        # new configuration takes effect.
+        app._local.__dict__.pop("backend", None)
         _configured_for = key
     for name in TASK_MODULES:
         importlib.import_module(name)
