@@ -18,11 +18,12 @@ import numpy as np
 from sqlalchemy import select
 
 from matcher import explain as X
-from matcher.features import Profile, pair_features, profile_of
+from matcher.features import PROFILE_COLUMNS, Profile, pair_features, profile_from_row, profile_of
 from matcher.model import ScoringModel
 
 OTHER = {"problem": "achievement", "achievement": "problem"}
-MMR_LAMBDA = 0.75
+MMR_LAMBDA = 0.85
+MIN_IDF = 3.0      # query words more common than this (jieba IDF) are left out of the BM25 query
 
 
 @dataclass
@@ -44,39 +45,54 @@ class Scored:
 
 def mmr(items: list[Scored], top_n: int, other_kind: str, lam: float = MMR_LAMBDA) -> list[Scored]:
     """Maximal marginal relevance: trade score against similarity to what is already chosen.
-    Similarity: same organisation and a shared inventor 1.0, same organisation 0.7,
+    Similarity: same organisation and a shared inventor (the same lab) 1.0, same organisation 0.5,
     otherwise near-duplicate text (cosine above 0.9, scaled to 0..1)."""
-    def prof(s: Scored) -> Profile:
-        return s.achievement if other_kind == "achievement" else s.problem
-
-    def sim(a: Scored, b: Scored) -> float:
-        pa, pb = prof(a), prof(b)
-        s = 0.0
-        if pa.org_id is not None and pa.org_id == pb.org_id:
-            s = 1.0 if set(pa.inventors) & set(pb.inventors) else 0.7
-        if a.vec is not None and b.vec is not None:
-            c = float(a.vec @ b.vec)
-            s = max(s, max(0.0, (c - 0.9) / 0.1))
-        return s
-
-    pool = sorted(items, key=lambda s: (-s.score, prof(s).id))
-    chosen: list[Scored] = []
-    while pool and len(chosen) < top_n:
-        best_i, best_v = 0, -1e9
-        for i, s in enumerate(pool):
-            pen = max((sim(s, c) for c in chosen), default=0.0)
-            v = lam * s.score - (1 - lam) * pen
-            if v > best_v + 1e-12:
-                best_i, best_v = i, v
-        chosen.append(pool.pop(best_i))
-    for r, s in enumerate(chosen, 1):
+    if not items:
+        return []
+    profs = [s.achievement if other_kind == "achievement" else s.problem for s in items]
+    n = len(items)
+    org = np.array([p.org_id if p.org_id is not None else -1 - i for i, p in enumerate(profs)])
+    same = org[:, None] == org[None, :]
+    S = np.where(same, 0.5, 0.0)
+    for i, j in np.argwhere(np.triu(same, 1)):
+        if profs[i].inventors and set(profs[i].inventors) & set(profs[j].inventors):
+            S[i, j] = S[j, i] = 1.0
+    if all(s.vec is not None for s in items):
+        V = np.stack([s.vec for s in items]).astype(np.float32)
+        S = np.maximum(S, np.clip((V @ V.T - 0.9) / 0.1, 0.0, 1.0))
+    score = np.array([s.score for s in items])
+    ids = np.array([p.id for p in profs])
+    order = np.lexsort((ids, -score))           # best first, ties by id
+    penalty = np.zeros(n)
+    free = np.ones(n, bool)
+    chosen: list[int] = []
+    while len(chosen) < min(top_n, n):
+        v = np.where(free, lam * score - (1 - lam) * penalty, -np.inf)
+        best = order[int(np.argmax(v[order]))]  # first in (score, id) order among equals
+        chosen.append(int(best))
+        free[best] = False
+        penalty = np.maximum(penalty, S[best])
+    out = [items[i] for i in chosen]
+    for r, s in enumerate(out, 1):
         s.rank = r
-    return chosen
+    return out
+
+
+def listing_text(p: Profile) -> str:
+    """Title (unless the text starts by repeating it) and the first 1,000 characters of the text."""
+    text = p.text[:1000]
+    return text if p.title and p.title in text else "\n".join(x for x in (p.title, text) if x)
+
+
+def problem_query(p: Profile) -> str:
+    """The text a problem is encoded from as a query."""
+    return listing_text(p)
 
 
 class Matcher:
     def __init__(self, svc=None, model: ScoringModel | None = None, *, threshold: float | None = None,
-                 top_n: int | None = None, candidates: int | None = None, diversity: bool = True):
+                 top_n: int | None = None, candidates: int | None = None, diversity: bool = True,
+                 query_side: bool = True):
         from core.settings import get_settings
 
         s = get_settings()
@@ -94,14 +110,30 @@ class Matcher:
         self.top_n = s.match_top_n if top_n is None else top_n
         self.k = s.match_candidates if candidates is None else candidates
         self.diversity = diversity
+        self.query_side = query_side
 
     # -- the listing's side ----------------------------------------------------
     def query_text(self, p: Profile) -> str:
-        """Key terms for the BM25 side: title, keywords and the most specific terms of the text."""
-        terms = X.key_terms("\n".join([p.title, p.text]), limit=24)
-        return " ".join([p.title, *p.keywords, *terms])
+        """The BM25 side: the listing's own text (title unless the text repeats it, the first
+        1,000 characters, keywords) without very common words (IDF < MIN_IDF: in jieba's table
+        these are words like 问题, 公司, 生产 that occur everywhere). On the labelled set this ranks
+        as well as the full text (a key-term summary ranked worse), and it keeps the keyword
+        search cheap at 100k listings."""
+        idf, median = X._idf()
+        toks = X._terms(listing_text(p))
+        keep = [t for t in dict.fromkeys(toks) if idf.get(t, median) >= MIN_IDF]
+        return " ".join(keep + [k for k in p.keywords if k not in keep])
 
     def vector(self, p: Profile) -> np.ndarray:
+        """The vector the listing searches with. A problem is encoded on the query side of the
+        encoder (e5 is asymmetric: an enterprise's description of its difficulty is a question
+        to the achievements' passages; this ranks better than passage-to-passage on the labelled
+        set); an achievement uses its stored passage vector. Falls back to the other one."""
+        if p.kind == "problem" and self.query_side:
+            try:
+                return np.asarray(self.svc.encode_query(problem_query(p)), np.float32)
+            except Exception:  # noqa: BLE001 - encoder unavailable: use the stored vector
+                pass
         v = self.svc.get_vector(p.kind, p.id)
         if v is None or not np.any(v):
             v = self.svc.encode_passage(p.title, p.text)
@@ -115,14 +147,15 @@ class Matcher:
                                  kind=OTHER[p.kind], k=self.k, qvec=vec,
                                  filters=Filters(status=["published"]), published_only=True)
 
-    def score_pairs(self, p: Profile, others: dict[int, Profile], cands, vecs: dict | None = None) -> list[Scored]:
+    def score_pairs(self, p: Profile, others: dict[int, Profile], cands, vecs: dict | None = None,
+                    retrieved: bool = True) -> list[Scored]:
         out = []
         for r, c in enumerate(cands, 1):
             o = others.get(int(c.id))
             if o is None:
                 continue
             prob, ach = (p, o) if p.kind == "problem" else (o, p)
-            feats = pair_features(prob, ach, cos=c.dense, bm25=c.bm25)
+            feats = pair_features(prob, ach, cos=c.dense, bm25=c.bm25, fused=c.fused if retrieved else None)
             out.append(Scored(prob, ach, c.dense, float(c.bm25 or 0.0), feats, self.model.score(feats), r,
                               vec=(vecs or {}).get(c.key)))
         return out
@@ -141,17 +174,25 @@ class Matcher:
         return s.reasons
 
     # -- one listing from the database ------------------------------------------
-    def load_others(self, session, kind: str, ids: list[int]) -> dict[int, tuple[Profile, object]]:
+    def load_others(self, session, kind: str, ids: list[int]) -> dict[int, Profile]:
+        """Profiles of the published counterparts (column query: no ORM objects for 100 rows)."""
         from core.models.listings import LISTING_MODELS
 
         model = LISTING_MODELS[kind]
+        cols = PROFILE_COLUMNS[kind]
         out = {}
         for i in range(0, len(ids), 500):
-            rows = session.scalars(select(model).where(model.id.in_(ids[i:i + 500]),
-                                                       model.status == "published")).unique()
-            for o in rows:
-                out[o.id] = (profile_of(o), o)
+            q = select(*[getattr(model, c) for c in cols]).where(model.id.in_(ids[i:i + 500]),
+                                                                  model.status == "published")
+            for row in session.execute(q):
+                out[row.id] = profile_from_row(kind, row._mapping)
         return out
+
+    def rows_for(self, session, kind: str, ids: list[int]) -> dict[int, object]:
+        from core.models.listings import LISTING_MODELS
+
+        model = LISTING_MODELS[kind]
+        return {o.id: o for o in session.scalars(select(model).where(model.id.in_(ids))).unique()} if ids else {}
 
     def rank_listing(self, session, obj, *, explain: bool = True) -> tuple[list[Scored], list[Scored], dict]:
         """(selected with reasons, every scored candidate, rows of the counterparts by id)."""
@@ -161,12 +202,14 @@ class Matcher:
         other = OTHER[p.kind]
         loaded = self.load_others(session, other, [int(c.id) for c in cands])
         vecs = self.svc.backend.get_vectors([c.key for c in cands if int(c.id) in loaded]) if self.diversity else {}
-        scored = self.score_pairs(p, {i: pr for i, (pr, _) in loaded.items()}, cands, vecs)
+        scored = self.score_pairs(p, loaded, cands, vecs)
         chosen = self.select(scored, other)
         if explain:
             for s in chosen:
                 self.explain(s)
-        return chosen, scored, {i: row for i, (_, row) in loaded.items()}
+        rows = self.rows_for(session, other, [(s.achievement if other == "achievement" else s.problem).id
+                                              for s in chosen]) if explain else {}
+        return chosen, scored, rows
 
     def score_known(self, session, obj, other_rows: list) -> list[Scored]:
         """Scores for explicit pairs (existing proposals that retrieval did not return)."""
@@ -182,4 +225,4 @@ class Matcher:
         from indexes.fusion import Candidate
 
         cands = [Candidate(k, dense=dense.get(k), bm25=0.0) for k in keys]
-        return self.score_pairs(p, {o.id: profile_of(o) for o in other_rows}, cands)
+        return self.score_pairs(p, {o.id: profile_of(o) for o in other_rows}, cands, retrieved=False)

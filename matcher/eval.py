@@ -199,7 +199,8 @@ def run(env: EvalEnv, problems: list[dict], *, stages=STAGES, model=None, divers
                 ranked = [env.ext_of_ach[s.achievement.id] for s in chosen]
                 if collect:
                     collected.append({"id": q["id"], "candidates": [
-                        {"id": env.ext_of_ach[s.achievement.id], "features": s.features,
+                        {"id": env.ext_of_ach[s.achievement.id], "features": s.features, "cos": s.cos,
+                         "bm25": s.bm25,
                          "label": grades.get(env.ext_of_ach[s.achievement.id], 0.0),
                          "retrieval_rank": s.retrieval_rank, "org": s.achievement.org_id} for s in scored]})
             else:

@@ -22,6 +22,7 @@ from matcher.features import Profile
 
 _DIGITS = re.compile(r"^[\d.%]+$")
 MAX_TERMS = 8
+MAX_CHARS = 2000  # text analysed for shared terms (title, first part of the text, keywords)
 
 
 @functools.lru_cache(maxsize=1)
@@ -38,24 +39,27 @@ def _analyzer():
     return get_analyzer()
 
 
+@functools.lru_cache(maxsize=8192)
+def _terms(text: str) -> tuple[str, ...]:
+    """Search-mode tokens of a text, without 1-char tokens and numbers (cached: a listing's
+    text is analysed once for all of its candidates)."""
+    return tuple(t for t in _analyzer().tokens(text[:MAX_CHARS]) if not _DIGITS.match(t))
+
+
 def key_terms(text: str, limit: int = 24) -> list[str]:
     """The most specific terms of a text (tf * idf), longest forms preferred."""
     idf, median = _idf()
     counts: dict[str, int] = {}
-    for t in _analyzer().tokens(text):
-        if len(t) < 2 or _DIGITS.match(t):
-            continue
-        counts[t] = counts.get(t, 0) + 1
+    for t in _terms(text):
+        if len(t) >= 2:
+            counts[t] = counts.get(t, 0) + 1
     scored = sorted(counts, key=lambda t: (-(1 + 0.3 * (counts[t] - 1)) * idf.get(t, median * 1.2), t))
     return scored[:limit]
 
 
 def shared_terms(p_text: str, a_text: str, limit: int = MAX_TERMS) -> list[str]:
     idf, median = _idf()
-    an = _analyzer()
-    pt = {t for t in an.tokens(p_text) if len(t) >= 2 and not _DIGITS.match(t)}
-    at = {t for t in an.tokens(a_text) if len(t) >= 2 and not _DIGITS.match(t)}
-    common = pt & at
+    common = {t for t in _terms(p_text) if len(t) >= 2} & set(_terms(a_text))
     # keep the longest form: drop a term contained in another shared term
     common = {t for t in common if not any(t != o and t in o for o in common)}
     return sorted(common, key=lambda t: (-idf.get(t, median * 1.2) * (1 + 0.1 * len(t)), t))[:limit]
@@ -173,8 +177,8 @@ def explain(p: Profile, a: Profile, feats: dict[str, float], cos: float | None,
             contributions: dict[str, float] | None = None) -> dict:
     from indexes.analysis import highlight, snippet
 
-    p_text = "\n".join([p.title, p.text, " ".join(p.keywords)])
-    a_text = "\n".join([a.title, a.text, " ".join(a.keywords)])
+    p_text = "\n".join([p.title, " ".join(p.keywords), p.text])
+    a_text = "\n".join([a.title, " ".join(a.keywords), a.text])
     terms = shared_terms(p_text, a_text)
     it = items(p, a, feats, cos, terms)
     return {

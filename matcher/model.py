@@ -37,9 +37,10 @@ PACKAGED = Path(__file__).parent / "data" / "model.json"
 
 #: relative influence of each feature (before Platt scaling)
 HAND_WEIGHTS: dict[str, float] = {
-    "semantic": 5.0,
-    "keyword": 2.0,
-    "field": 1.2,
+    "semantic": 3.0,
+    "keyword": 1.0,
+    "retrieval": 3.0,
+    "field": 1.5,
     "region": 0.3,
     "maturity": 0.8,
     "mode": 0.5,

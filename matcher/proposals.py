@@ -42,11 +42,13 @@ def match_listing(session, kind: str, listing_id: int, *, matcher: Matcher | Non
     m = matcher or Matcher()
     chosen, scored, rows = m.rank_listing(session, obj)
     stats: Counter = Counter()
+    items = []
     for s in chosen:
         other_row = rows[s.achievement.id if kind == "problem" else s.problem.id]
         prob, ach = (obj, other_row) if kind == "problem" else (other_row, obj)
-        _, action = svc_matches.propose(session, prob, ach, score=s.score, features=_feats(s),
-                                        reasons=s.reasons, rank=s.rank)
+        items.append(dict(problem=prob, achievement=ach, score=s.score, features=_feats(s), reasons=s.reasons,
+                          rank=s.rank))
+    for _, action in svc_matches.propose_many(session, items):
         stats[action] += 1
     # re-score this listing's other proposals that still wait for review
     col = Match.problem_id if kind == "problem" else Match.achievement_id
@@ -85,25 +87,77 @@ def published_ids(session, kind: str) -> list[int]:
     return list(session.scalars(select(model.id).where(model.status == "published").order_by(model.id)))
 
 
+def _run_ids(session_factory, kind: str, ids: list[int], m: Matcher, commit_every: int, report) -> Counter:
+    totals: Counter = Counter()
+    for i in range(0, len(ids), commit_every):
+        with session_factory() as s:
+            for lid in ids[i:i + commit_every]:
+                r = match_listing(s, kind, lid, matcher=m)
+                totals.update({k: v for k, v in r.items() if isinstance(v, int)})
+                totals[f"{kind}s"] += 1
+                report(1)
+    return totals
+
+
+def _after_fork(m: Matcher) -> None:
+    """A forked worker must not use the parent's database or index connections."""
+    from core.db import get_engine
+
+    get_engine().dispose(close=False)
+    m.svc.backend.close()  # reopened lazily by the next search
+
+
 def match_all(session_factory, *, kinds=("problem", "achievement"), matcher: Matcher | None = None,
-              progress: Callable[[str, int, int], None] | None = None, commit_every: int = 50) -> dict:
+              progress: Callable[[str, int, int], None] | None = None, commit_every: int = 50,
+              workers: int = 1, after_fork: Callable[[], None] | None = None) -> dict:
     """Batch matching over every published listing. ``session_factory`` is a context manager
     factory (``core.db.session_scope``): work is committed every ``commit_every`` listings so a
-    long run can be interrupted without losing what was done."""
+    long run can be interrupted without losing what was done. ``workers > 1`` forks that many
+    processes, each taking every n-th listing (POSIX only)."""
     m = matcher or Matcher()
     t0 = time.perf_counter()
     totals: Counter = Counter()
     for kind in kinds:
         with session_factory() as s:
             ids = published_ids(s, kind)
-        for i in range(0, len(ids), commit_every):
-            with session_factory() as s:
-                for lid in ids[i:i + commit_every]:
-                    r = match_listing(s, kind, lid, matcher=m)
-                    totals.update({k: v for k, v in r.items() if isinstance(v, int)})
-                    totals[f"{kind}s"] += 1
-                    if progress:
-                        progress(kind, 1, len(ids))
+        n = len(ids)
+        if workers <= 1 or n < 2 * commit_every:
+            totals.update(_run_ids(session_factory, kind, ids, m, commit_every,
+                                   lambda k, _kind=kind: progress and progress(_kind, k, n)))
+            continue
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        q = ctx.Queue()
+
+        def work(part: list[int]) -> None:
+            (after_fork or (lambda: _after_fork(m)))()
+            try:
+                res = _run_ids(session_factory, kind, part, m, commit_every, lambda k: q.put(("p", k)))
+                q.put(("done", dict(res)))
+            except BaseException as e:  # noqa: BLE001 - reported to the parent
+                q.put(("error", repr(e)))
+                raise
+
+        procs = [ctx.Process(target=work, args=(ids[w::workers],), daemon=True) for w in range(workers)]
+        for p in procs:
+            p.start()
+        finished, errors = 0, []
+        while finished < len(procs):
+            tag, val = q.get()
+            if tag == "p":
+                if progress:
+                    progress(kind, val, n)
+            elif tag == "done":
+                totals.update(val)
+                finished += 1
+            else:
+                errors.append(val)
+                finished += 1
+        for p in procs:
+            p.join()
+        if errors:
+            raise RuntimeError("batch matching worker failed: " + "; ".join(errors))
     totals_d = dict(totals)
     totals_d["seconds"] = round(time.perf_counter() - t0, 2)
     return totals_d

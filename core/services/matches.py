@@ -168,31 +168,84 @@ def propose(session: Session, problem, achievement, *, score: float, features: d
     """Create or refresh the proposal for a pair. Returns (match, action) where action is
     'created', 'updated', 'reproposed', 'kept' (in the workflow already) or 'rejected'
     (rejected and neither listing changed materially since)."""
-    pf, af = fingerprint(problem), fingerprint(achievement)
-    m = find_pair(session, problem.id, achievement.id)
-    if m is None:
-        m = Match(problem_id=problem.id, achievement_id=achievement.id, score=float(score), features=features,
-                  reasons=reasons, rank=rank, status="proposed", problem_fingerprint=pf,
-                  achievement_fingerprint=af, proposed_at=utcnow())
+    return propose_many(session, [dict(problem=problem, achievement=achievement, score=score,
+                                       features=features, reasons=reasons, rank=rank)], actor=actor)[0]
+
+
+def propose_many(session: Session, items: list[dict], actor=None) -> list[tuple[Match, str]]:
+    """:func:`propose` for several pairs at once (one query for the existing rows, one insert
+    batch for the new ones). Items: dicts with problem, achievement, score, features, reasons, rank."""
+    if not items:
+        return []
+    fps: dict[tuple[str, int], str] = {}
+
+    def fp(obj) -> str:
+        key = (obj.kind, obj.id)
+        if key not in fps:
+            fps[key] = fingerprint(obj)
+        return fps[key]
+
+    pids = {it["problem"].id for it in items}
+    aids = {it["achievement"].id for it in items}
+    existing = {(m.problem_id, m.achievement_id): m for m in session.scalars(
+        select(Match).where(Match.problem_id.in_(pids), Match.achievement_id.in_(aids)))}
+    new: list[tuple[int, Match]] = []
+    results: list[tuple[Match, str] | None] = [None] * len(items)
+    for i, it in enumerate(items):
+        p, a = it["problem"], it["achievement"]
+        m = existing.get((p.id, a.id))
+        if m is None:
+            m = Match(problem_id=p.id, achievement_id=a.id, score=float(it["score"]), features=it["features"],
+                      reasons=it["reasons"], rank=it.get("rank"), status="proposed", problem_fingerprint=fp(p),
+                      achievement_fingerprint=fp(a), proposed_at=utcnow())
+            new.append((i, m))
+        else:
+            results[i] = (m, _refresh(session, m, fp(p), fp(a), it, actor))
+    if new:
         try:
             with session.begin_nested():
-                session.add(m)
+                session.add_all([m for _, m in new])
                 session.flush()
-        except IntegrityError:  # a concurrent worker created the pair first
-            m = find_pair(session, problem.id, achievement.id)
-            if m is None:
-                raise
-            return propose(session, problem, achievement, score=score, features=features, reasons=reasons,
-                           rank=rank, actor=actor)
-        _review(session, m, actor, "propose", None, "proposed", comment=f"评分 {score:.2f}")
-        return m, "created"
+        except IntegrityError:  # a concurrent worker created one of the pairs: go one by one
+            for i, _ in new:
+                results[i] = _propose_one(session, items[i], actor)
+            return results  # type: ignore[return-value]
+        for i, m in new:
+            _review(session, m, actor, "propose", None, "proposed", comment=f"评分 {m.score:.2f}")
+            results[i] = (m, "created")
+    return results  # type: ignore[return-value]
+
+
+def _propose_one(session: Session, it: dict, actor) -> tuple[Match, str]:
+    p, a = it["problem"], it["achievement"]
+    m = find_pair(session, p.id, a.id)
+    if m is not None:
+        return m, _refresh(session, m, fingerprint(p), fingerprint(a), it, actor)
+    m = Match(problem_id=p.id, achievement_id=a.id, score=float(it["score"]), features=it["features"],
+              reasons=it["reasons"], rank=it.get("rank"), status="proposed", problem_fingerprint=fingerprint(p),
+              achievement_fingerprint=fingerprint(a), proposed_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(m)
+            session.flush()
+    except IntegrityError:
+        m = find_pair(session, p.id, a.id)
+        if m is None:
+            raise
+        return m, _refresh(session, m, fingerprint(p), fingerprint(a), it, actor)
+    _review(session, m, actor, "propose", None, "proposed", comment=f"评分 {m.score:.2f}")
+    return m, "created"
+
+
+def _refresh(session: Session, m: Match, pf: str, af: str, it: dict, actor) -> str:
+    score, features, reasons, rank = float(it["score"]), it["features"], it["reasons"], it.get("rank")
     if m.status == "proposed":
-        m.score, m.features, m.reasons, m.rank = float(score), features, reasons, rank
+        m.score, m.features, m.reasons, m.rank = score, features, reasons, rank
         m.problem_fingerprint, m.achievement_fingerprint = pf, af
-        return m, "updated"
+        return "updated"
     if m.status == "rejected":
         if (pf, af) == (m.problem_fingerprint, m.achievement_fingerprint):
-            return m, "rejected"
+            return "rejected"
         changed = "、".join(x for x, c in (("需求", pf != m.problem_fingerprint),
                                            ("成果", af != m.achievement_fingerprint)) if c)
         m.reject_reason = None
@@ -203,12 +256,12 @@ def propose(session: Session, problem, achievement, *, score: float, features: d
     elif m.status == "withdrawn":
         note = "重新符合推荐条件"
     else:
-        return m, "kept"
-    m.score, m.features, m.reasons, m.rank = float(score), features, reasons, rank
+        return "kept"
+    m.score, m.features, m.reasons, m.rank = score, features, reasons, rank
     m.problem_fingerprint, m.achievement_fingerprint = pf, af
     m.proposed_at = utcnow()
     _move(session, m, actor, "repropose", "proposed", comment=note)
-    return m, "reproposed"
+    return "reproposed"
 
 
 def refresh_score(session: Session, m: Match, *, score: float, features: dict) -> None:
@@ -602,4 +655,4 @@ def status_choices() -> list[dict]:
 __all__ = ["MatchStatus", "RejectReason", "QueueFilters", "fingerprint", "propose", "withdraw",
            "withdraw_for_listing", "assign", "accept", "reject", "introduce", "set_stage", "mark_contracted",
            "queue", "pipeline", "counts", "for_listing", "get", "get_for", "find_pair", "to_out", "history",
-           "can_view", "allowed_actions", "reason_choices", "status_choices", "refresh_score"]
+           "can_view", "allowed_actions", "propose_many", "reason_choices", "status_choices", "refresh_score"]
