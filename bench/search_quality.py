@@ -10,6 +10,9 @@ Tasks (built from csl_dev.jsonl; each runs through indexes.eval, the same code a
 * ``title->abstract`` known item: query = title; corpus = abstracts only.
 * ``topical`` graded: query = title; relevant = other papers of the same discipline
   (grade 2) or of the same category (grade 1); the query's own paper is excluded.
+* ``enterprise->achievement`` (not CSL): problems written in everyday enterprise
+  language (tests/data/match_labelled) -> the demo achievements that solve them
+  (core/demo/data/achievements_g*.jsonl), where the words differ most.
 
 Besides keyword / semantic / hybrid (adaptive fusion, the default) it also reports
 ``hybrid-rrf`` (RRF k=60) for reference.  Passage embeddings are cached in
@@ -31,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from indexes.eval import evaluate  # noqa: E402
 from indexes.fusion import FusionParams  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSL = Path(__file__).resolve().parents[2] / "shared" / "data" / "csl" / "csl_dev.jsonl"
 METRICS = ("MRR@10", "Recall@10", "Recall@50", "nDCG@10")
 
@@ -56,6 +60,22 @@ def tasks(rows: list[dict]) -> dict[str, tuple[list[dict], list[dict]]]:
     return {"keywords->doc": (full, kwq), "title->abstract": (abstracts, tq), "topical": (full, topical)}
 
 
+def enterprise_task(root: Path = ROOT) -> tuple[list[dict], list[dict]] | None:
+    """Problems written in everyday enterprise language -> the achievements that solve them
+    (demo achievements core/demo/data/achievements_g*.jsonl, labelled queries
+    tests/data/match_labelled/g*.jsonl)."""
+    corpus, queries = [], []
+    for p in sorted((root / "core" / "demo" / "data").glob("achievements_g*.jsonl")):
+        for r in map(json.loads, filter(str.strip, p.read_text(encoding="utf-8").splitlines())):
+            corpus.append({"id": r["id"], "title": r["title"],
+                           "body": "\n".join(x for x in (r.get("abstract"), r.get("body")) if x),
+                           "fields": r.get("fields", []), "keywords": r.get("keywords", [])})
+    for p in sorted((root / "tests" / "data" / "match_labelled").glob("g*.jsonl")):
+        for r in map(json.loads, filter(str.strip, p.read_text(encoding="utf-8").splitlines())):
+            queries.append({"id": r["id"], "text": r["text"], "relevant": r["relevant"]})
+    return (corpus, queries) if corpus and queries else None
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--csl", default=str(DEFAULT_CSL))
@@ -69,7 +89,11 @@ def main(argv=None) -> dict:
                           "platform": platform.platform()},
               "data": f"{a.csl} ({len(rows)} papers)", "tasks": {}}
     t0 = time.perf_counter()
-    for name, (corpus, queries) in tasks(rows).items():
+    all_tasks = tasks(rows)
+    ent = enterprise_task()
+    if ent:
+        all_tasks["enterprise->achievement"] = ent
+    for name, (corpus, queries) in all_tasks.items():
         res = evaluate(corpus, queries, ("keyword", "semantic", "hybrid"))
         rrf = evaluate(corpus, queries, ("hybrid",), fusion=FusionParams(method="rrf"))
         res["hybrid-rrf"] = rrf["hybrid"]

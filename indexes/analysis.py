@@ -57,6 +57,9 @@ def normalize(text: str | None) -> str:
 def normalize_aligned(text: str) -> str:
     """Character-by-character normalisation that keeps the length of ``text``
     (one output char per input char), used to locate highlights in the original."""
+    fast = normalize(text)
+    if len(fast) == len(text):  # the usual case: NFKC/zhconv kept every position
+        return fast
     out = []
     for ch in text:
         n = _norm_char(ch)

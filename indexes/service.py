@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 MODES = ("keyword", "semantic", "hybrid")
 ANALYSIS_VERSION = "1"   # bump when analysis changes so that reindex re-tokenises everything
 CANDIDATES = 100         # per retriever, before fusion
-FACET_FIELDS = ("kind", "fields", "region", "maturity", "modes", "status")
 
 
 @dataclass
@@ -351,12 +350,14 @@ class SearchService:
         return self._results(text, "hybrid", cands, [], 1, size, t0)
 
     def _results(self, query, mode, cands, terms, page, size, t0) -> SearchResults:
-        docs = self.backend.get_docs([c.key for c in cands])
-        cands = [c for c in cands if c.key in docs]
-        facets = facet_counts(docs.values())
+        facets = self.backend.facets([c.key for c in cands])
+        page_c = cands[(page - 1) * size: page * size]
+        docs = self.backend.get_docs([c.key for c in page_c])
         hits = []
-        for c in cands[(page - 1) * size: page * size]:
-            d = docs[c.key]
+        for c in page_c:
+            d = docs.get(c.key)
+            if d is None:  # deleted between retrieval and display
+                continue
             hits.append(SearchHit(
                 id=d["id"], kind=d["kind"], title=highlight(d.get("title", ""), terms),
                 snippet=snippet(d.get("text", ""), terms), score=round(c.fused, 6),
@@ -367,24 +368,6 @@ class SearchService:
         return SearchResults(query=query, mode=mode, total=len(cands), page=page, size=size,
                              hits=hits, facets=facets, terms=terms,
                              took_ms=round((time.perf_counter() - t0) * 1000, 2))
-
-
-def facet_counts(docs: Iterable[dict]) -> dict[str, dict[str, int]]:
-    out: dict[str, Counter] = {f: Counter() for f in FACET_FIELDS}
-    for d in docs:
-        out["kind"][d.get("kind")] += 1
-        for x in set(d.get("fields") or []):
-            out["fields"][x] += 1
-        for x in set(d.get("modes") or []):
-            out["modes"][x] += 1
-        r = str(d.get("region") or "")
-        if len(r) >= 2:
-            out["region"][r[:2] + "0000"] += 1
-        if d.get("maturity"):
-            out["maturity"][d["maturity"]] += 1
-        if d.get("status"):
-            out["status"][d["status"]] += 1
-    return {k: dict(v.most_common()) for k, v in out.items()}
 
 
 def _filters(filters: Filters | None, kind: str | None, published_only: bool | None) -> Filters:

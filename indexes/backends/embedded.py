@@ -374,6 +374,30 @@ class EmbeddedBackend(SearchBackend):
                 out[key] = json.loads(data)
         return out
 
+    def facets(self, keys) -> dict[str, dict[str, int]]:
+        """From the in-memory arrays and one grouped query on ``tags`` (no JSON parsing)."""
+        from collections import Counter
+
+        v = self.v
+        v.sync()
+        rows = np.array([r for r in (v.rows.get(k) for k in keys) if r is not None], np.int64)
+        rows = rows[v.alive[rows]] if len(rows) else rows
+        out: dict[str, dict[str, int]] = {}
+        for name, arr, codes in (("kind", v.kind, KIND_CODES), ("status", v.status, STATUS_CODES),
+                                 ("maturity", v.maturity, MATURITY_CODES)):
+            names = {c: n for n, c in codes.items()}
+            cnt = Counter(int(x) for x in arr[rows])
+            out[name] = {names[c]: n for c, n in cnt.most_common() if c in names}
+        reg = Counter(int(x) // 10000 for x in v.region[rows] if x > 0)
+        out["region"] = {f"{p:02d}0000": n for p, n in reg.most_common()}
+        out["fields"], out["modes"] = {}, {}
+        if len(rows):
+            q = ("SELECT t, tag, count(DISTINCT row) c FROM tags WHERE row IN (%s) GROUP BY t, tag "
+                 "ORDER BY c DESC" % ",".join(map(str, rows.tolist())))
+            for t, tag, c in v.db.execute(q):
+                out["fields" if t == "field" else "modes"][tag] = c
+        return {k: out[k] for k in ("kind", "fields", "region", "maturity", "modes", "status")}
+
     def get_vectors(self, keys) -> dict[str, np.ndarray]:
         v = self.v
         v.sync()
