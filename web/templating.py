@@ -122,7 +122,7 @@ NAV = {
                ("对接活动", "/bureau/events"), ("数据导入", "/bureau/import"), ("待审核", "/bureau/review"),
                ("账号审核", "/bureau/accounts")],
 }
-NAV["admin"] = NAV["bureau"]
+NAV["admin"] = NAV["bureau"][:2] + [("审核队列", "/broker/queue")] + NAV["bureau"][2:]
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200,

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.conftest import PHONE
 
 pytestmark = [pytest.mark.browser]
 

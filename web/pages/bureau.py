@@ -227,8 +227,6 @@ def export_contracts(request: Request, db: DB, user: Bureau, fmt: str):
 
 @router.get("/bureau/targets")
 def targets_page(request: Request, db: DB, user: Bureau, year: str | None = None):
-    from core.services import indicators
-
     y = _year(year)
     return _targets(request, db, user, y, {"year": str(y), "region": user.org.region}, {}, [])
 
