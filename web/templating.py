@@ -78,10 +78,13 @@ def _status_label(value, kind: str = "problem") -> str:
     return _label(enum)(value)
 
 
-MATCH_STATUS_LABELS = {
-    "proposed": "待审核", "accepted": "已采纳", "rejected": "已驳回", "withdrawn": "已撤回",
-    "introduced": "已引荐", "negotiating": "洽谈中", "contracted": "已签约", "failed": "未成交",
-}
+def _match_status_labels() -> dict[str, str]:
+    from core.services.matches import MatchStatus
+
+    return dict(MatchStatus.choices())
+
+
+MATCH_STATUS_LABELS = _match_status_labels()
 
 
 def _pct(value, places: int = 0) -> str:
