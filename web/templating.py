@@ -2,6 +2,7 @@
 navigation for the current user's role, and the CSRF token."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -172,3 +173,21 @@ def _region_label(code) -> str:
 env.globals.update(budget=budget, identity=lambda v: v,
                    kind_label=lambda v: {'problem': '技术需求', 'achievement': '科技成果'}.get(v, v), region_label=_region_label, maturity_label=_label(Maturity),
                    listing_url=lambda kind, i: f"/{'problems' if kind == 'problem' else 'achievements'}/{i}")
+
+
+@functools.lru_cache(maxsize=64)
+def _region_options(province: str) -> tuple[tuple[str, str], ...]:
+    table = regions.all_codes()
+    provinces = [(c, n) for c, n in table.items() if regions.level(c) == "province"]
+    local = [(c, regions.full_name(c)) for c in sorted(table) if c.startswith(province[:2]) and c != province]
+    return tuple(sorted(provinces) + local)
+
+
+def region_options(user=None) -> tuple[tuple[str, str], ...]:
+    """Codes for the region inputs' suggestion list: all provinces, and every city and county
+    of the user's province (浙江省 for visitors)."""
+    region = getattr(getattr(user, "org", None), "region", None) or "330000"
+    return _region_options(regions.province_of(region))
+
+
+env.globals.update(region_options=region_options)
