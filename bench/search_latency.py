@@ -123,7 +123,8 @@ def latency(sizes, n_queries, seed=7) -> list[dict]:
             svc = SearchService(be, get_analyzer(), FixedEncoder(table), None)
             for t in qtexts[:20]:  # warm-up (loads arrays, page cache)
                 svc.retrieve(t, k=10)
-            res = {"listings": n, "index_build_s_synthetic_no_encoding": round(build, 1)}
+            res = {"listings": n, "index_build_s_synthetic_no_encoding": round(build, 1),
+                   "loadavg_1m_before": round(os.getloadavg()[0], 2)}
             for name, fn in [
                 ("retrieve_hybrid", lambda t: svc.retrieve(t, k=10)),
                 ("search_page_hybrid", lambda t: svc.search(t, size=10)),
@@ -132,12 +133,15 @@ def latency(sizes, n_queries, seed=7) -> list[dict]:
                 ("retrieve_keyword", lambda t: svc.retrieve(t, k=10, mode="keyword")),
                 ("retrieve_semantic", lambda t: svc.retrieve(t, k=10, mode="semantic")),
             ]:
-                times = []
+                times, cpu = [], []
                 for t in qtexts:
-                    t1 = time.perf_counter()
+                    t1, c1 = time.perf_counter(), time.thread_time()
                     fn(t)
                     times.append(time.perf_counter() - t1)
-                res[name] = {"p50_ms": pct(times, 50), "p95_ms": pct(times, 95), "p99_ms": pct(times, 99)}
+                    cpu.append(time.thread_time() - c1)
+                res[name] = {"p50_ms": pct(times, 50), "p95_ms": pct(times, 95), "p99_ms": pct(times, 99),
+                             "main_thread_cpu_p50_ms": pct(cpu, 50), "main_thread_cpu_p95_ms": pct(cpu, 95)}
+            res["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
             out.append(res)
             print(json.dumps(res, ensure_ascii=False), flush=True)
             be.close()

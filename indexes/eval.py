@@ -109,7 +109,11 @@ def evaluate(corpus: list[dict], queries: list[dict], modes=MODES, *, encoder: E
     cache = EmbeddingCache(cache_path) if cache_path else None
     with tempfile.TemporaryDirectory(prefix="techmatch-eval-") as tmp:
         t0 = time.perf_counter()
-        svc = build_index(corpus, Path(tmp), encoder, cache, fusion=fusion)
+        # a private analyzer: words learned from this corpus' keywords stay out of data_dir
+        from indexes.analysis import Analyzer
+
+        svc = build_index(corpus, Path(tmp) / "index", encoder, cache,
+                          analyzer=Analyzer(Path(tmp) / "jieba"), fusion=fusion)
         index_s = time.perf_counter() - t0
         res = run(svc, queries, modes)
         svc.backend.close()

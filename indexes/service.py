@@ -299,12 +299,16 @@ class SearchService:
         groups = self.analyzer.query(query_text).groups if mode != "semantic" else []
         if mode == "keyword":
             return single(self.backend.keyword_search(groups, f, k), "bm25")
+        if mode == "hybrid" and groups:
+            # BM25 (SQLite / ES I/O) runs in a worker thread while the query is encoded and
+            # the dense scan runs here: both release the GIL.
+            fut = _pool().submit(self.backend.keyword_search, groups, f, depth)
         if qvec is None:
             qvec = self.encode_query(query_text)
         dense = self.backend.vector_search(qvec, f, depth if mode == "hybrid" else k)
         if mode == "semantic":
             return single(dense, "dense")
-        bm25 = self.backend.keyword_search(groups, f, depth)
+        bm25 = fut.result() if groups else []
         have = {key for key, _ in dense}
         lookup = self.backend.dense_scores(qvec, [key for key, _ in bm25 if key not in have])
         return fuse(dense, bm25, lookup, self.fusion)[:k]
@@ -368,6 +372,18 @@ class SearchService:
         return SearchResults(query=query, mode=mode, total=len(cands), page=page, size=size,
                              hits=hits, facets=facets, terms=terms,
                              took_ms=round((time.perf_counter() - t0) * 1000, 2))
+
+
+_executor = None
+
+
+def _pool():
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-bm25")
+    return _executor
 
 
 def _filters(filters: Filters | None, kind: str | None, published_only: bool | None) -> Filters:

@@ -80,6 +80,8 @@ class _Version:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._tl = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         self.vec_path = path / "vectors.f32"
         self.vec_path.touch(exist_ok=True)
         self.lock = threading.RLock()
@@ -96,8 +98,28 @@ class _Version:
         self.keys: dict[int, str] = {}
         self.rows: dict[str, int] = {}
 
-    def db_gen(self) -> int:
-        r = self.db.execute("SELECT v FROM meta WHERE k='gen'").fetchone()
+    def reader(self) -> sqlite3.Connection:
+        """A read connection for the calling thread (queries may run in parallel threads)."""
+        c = getattr(self._tl, "c", None)
+        if c is None:
+            c = sqlite3.connect(self.path / "meta.sqlite", timeout=60, check_same_thread=False,
+                                isolation_level=None)
+            c.execute("PRAGMA query_only=1")
+            self._tl.c = c
+            self._readers.append(c)
+        return c
+
+    def close(self) -> None:
+        for c in self._readers:
+            try:
+                c.close()
+            except sqlite3.ProgrammingError:
+                pass
+        self._readers.clear()
+        self.db.close()
+
+    def db_gen(self, conn: sqlite3.Connection | None = None) -> int:
+        r = (conn or self.reader()).execute("SELECT v FROM meta WHERE k='gen'").fetchone()
         return int(r[0]) if r else 0
 
     def _grow(self, n: int) -> None:
@@ -122,7 +144,7 @@ class _Version:
         with self.lock:
             if g == self.gen:
                 return
-            rows = self.db.execute(
+            rows = self.reader().execute(
                 "SELECT row, key, kind, status, region, maturity, created, deleted FROM docs "
                 "WHERE gen > ? ORDER BY row", (self.gen,)).fetchall()
             if rows:
@@ -186,7 +208,7 @@ class EmbeddedBackend(SearchBackend):
                 old = self._v
                 self._v, self._vname = _Version(self.root / name, self.dim), name
                 if old is not None:
-                    old.db.close()
+                    old.close()
         return self._v
 
     @contextmanager
@@ -212,7 +234,7 @@ class EmbeddedBackend(SearchBackend):
         new.close()
         if old and old != new._pinned:
             if self._v is not None and self._vname == old:
-                self._v.db.close()
+                self._v.close()
                 self._v = None
             shutil.rmtree(self.root / old, ignore_errors=True)  # open readers keep their fds
 
@@ -225,7 +247,7 @@ class EmbeddedBackend(SearchBackend):
             db = v.db
             db.execute("BEGIN IMMEDIATE")
             try:
-                gen = v.db_gen() + 1
+                gen = v.db_gen(db) + 1
                 rows = []
                 for d in docs:
                     r = db.execute("SELECT row FROM docs WHERE key=?", (d.key,)).fetchone()
@@ -279,7 +301,7 @@ class EmbeddedBackend(SearchBackend):
             db = v.db
             db.execute("BEGIN IMMEDIATE")
             try:
-                gen = v.db_gen() + 1
+                gen = v.db_gen(db) + 1
                 for key in keys:
                     r = db.execute("SELECT row FROM docs WHERE key=? AND deleted=0", (key,)).fetchone()
                     if not r:
@@ -314,7 +336,7 @@ class EmbeddedBackend(SearchBackend):
         for t, vals in (("field", f.fields), ("mode", f.modes)):
             if vals:
                 q = "SELECT DISTINCT row FROM tags WHERE t=? AND tag IN (%s)" % ",".join("?" * len(vals))
-                rows = np.fromiter((r[0] for r in v.db.execute(q, (t, *vals))), np.int64)
+                rows = np.fromiter((r[0] for r in v.reader().execute(q, (t, *vals))), np.int64)
                 tm = np.zeros(n, bool)
                 tm[rows[rows < n]] = True
                 m &= tm
@@ -336,11 +358,13 @@ class EmbeddedBackend(SearchBackend):
         sql = ("SELECT rowid, -bm25(fts, %s) FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, %s) LIMIT ?"
                % ((", ".join(map(str, BM25_WEIGHTS)),) * 2))
         try:
-            rows = v.db.execute(sql, (q, limit)).fetchall()
-            out = [(v.keys[r], s) for r, s in rows if r < v.n and mask[r]]
+            db = v.reader()
+            rows = db.execute(sql, (q, limit)).fetchall()
+            n = len(mask)
+            out = [(v.keys[r], s) for r, s in rows if r < n and mask[r]]
             if len(out) < k and len(rows) == limit:
-                rows = v.db.execute(sql, (q, -1)).fetchall()
-                out = [(v.keys[r], s) for r, s in rows if r < v.n and mask[r]]
+                rows = db.execute(sql, (q, -1)).fetchall()
+                out = [(v.keys[r], s) for r, s in rows if r < n and mask[r]]
         except sqlite3.OperationalError:
             return []
         return out[:k]
@@ -348,10 +372,10 @@ class EmbeddedBackend(SearchBackend):
     def vector_search(self, qvec, filters, k) -> list[Hit]:
         v = self.v
         v.sync()
-        n = v.n
-        if n == 0 or k <= 0:
+        if v.n == 0 or k <= 0:
             return []
         mask = self._mask(v, filters)
+        n = len(mask)
         scores = v.V[:n] @ np.asarray(qvec, np.float32)
         scores[~mask] = -np.inf
         kk = min(k, int(mask.sum()))
@@ -370,7 +394,7 @@ class EmbeddedBackend(SearchBackend):
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
             q = "SELECT key, data FROM docs WHERE deleted=0 AND key IN (%s)" % ",".join("?" * len(part))
-            for key, data in v.db.execute(q, part):
+            for key, data in v.reader().execute(q, part):
                 out[key] = json.loads(data)
         return out
 
@@ -394,7 +418,7 @@ class EmbeddedBackend(SearchBackend):
         if len(rows):
             q = ("SELECT t, tag, count(DISTINCT row) c FROM tags WHERE row IN (%s) GROUP BY t, tag "
                  "ORDER BY c DESC" % ",".join(map(str, rows.tolist())))
-            for t, tag, c in v.db.execute(q):
+            for t, tag, c in v.reader().execute(q):
                 out["fields" if t == "field" else "modes"][tag] = c
         return {k: out[k] for k in ("kind", "fields", "region", "maturity", "modes", "status")}
 
@@ -419,12 +443,12 @@ class EmbeddedBackend(SearchBackend):
         return {k: float(x) for (k, _), x in zip(rows, s)}
 
     def hashes(self) -> dict[str, str]:
-        return {k: h for k, h in self.v.db.execute("SELECT key, hash FROM docs WHERE deleted=0")}
+        return {k: h for k, h in self.v.reader().execute("SELECT key, hash FROM docs WHERE deleted=0")}
 
     def count(self) -> int:
-        return self.v.db.execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()[0]
+        return self.v.reader().execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()[0]
 
     def close(self) -> None:
         if self._v is not None:
-            self._v.db.close()
+            self._v.close()
             self._v = None
