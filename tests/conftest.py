@@ -28,6 +28,20 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("db_url", params, indirect=True, scope="session")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """argon2's production parameters cost ~0.1 s per hash; tests use the same algorithm
+    with minimal cost (passwords themselves are tested in tests/core)."""
+    from argon2 import PasswordHasher
+
+    from core import security
+
+    saved = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security._hasher = saved
+
+
 @pytest.fixture(scope="session")
 def _pg_database():
     name = f"techmatch_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"

@@ -77,6 +77,10 @@ def get_for_download(session: Session, viewer, attachment_id: int) -> tuple[Atta
     att = get(session, attachment_id)
     if att.owner_kind in listings.KINDS:
         listings.get_for(session, viewer, att.owner_kind, att.owner_id)  # 404 if not visible
+    elif att.owner_kind == "contract":
+        from core.services import contracts
+
+        contracts.get_for(session, viewer, att.owner_id)  # parties, their broker, the bureau
     else:
         perm.require(viewer is not None and perm.is_staff(viewer))
     path = get_settings().data_dir / att.path

@@ -6,19 +6,6 @@ import pytest
 from contract_helpers import contract_data  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _cheap_password_hashing():
-    """Password hashing is not under test here; argon2's defaults cost ~0.1–1 s per user."""
-    from argon2 import PasswordHasher
-
-    from core import security
-
-    saved = security._hasher
-    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    yield
-    security._hasher = saved
-
-
 @pytest.fixture(autouse=True)
 def _no_listing_tasks(request):
     """Listing index/match tasks are not under test here: keep them out (and the tests fast)."""
