@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from core.db import get_sessionmaker
+from core.db import session_scope
 from core.errors import NotAuthenticated, PermissionDenied
 from core.models import User
 from core.services import accounts
@@ -18,15 +18,8 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 def get_db() -> Iterator[Session]:
     """One transaction per request: committed on success, rolled back on any error."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DB = Annotated[Session, Depends(get_db)]

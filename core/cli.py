@@ -28,7 +28,7 @@ def fail(message: str) -> None:
 
 @app.command()
 def init() -> None:
-    """Create or migrate the database and the data directory."""
+    """创建或升级数据库与数据目录。"""
     from core import migrate
 
     s = settings_mod.get_settings()
@@ -40,9 +40,9 @@ def init() -> None:
 
 @app.command()
 def demo(
-    skip_index: Annotated[bool, typer.Option(help="Load data only; do not index or match")] = False,
+    skip_index: Annotated[bool, typer.Option(help="只载入数据，不建索引、不计算撮合")] = False,
 ) -> None:
-    """Load the demo data (organizations, users, listings, contracts) and index it."""
+    """载入演示数据（单位、账号、需求、成果、合同）并建立索引与撮合推荐。"""
     from core import migrate
     from core.demo import loader
 
@@ -56,7 +56,7 @@ def serve(
     port: Annotated[int | None, typer.Option()] = None,
     reload: bool = False,
 ) -> None:
-    """Run the web app and API (default http://127.0.0.1:8000)."""
+    """启动网站与 API（默认 http://127.0.0.1:8000，API 文档 /api/docs）。"""
     import uvicorn
 
     s = settings_mod.get_settings()
@@ -66,7 +66,7 @@ def serve(
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(ctx: typer.Context, concurrency: int = 2, loglevel: str = "INFO") -> None:
-    """Run a Celery worker (needs TECHMATCH_CELERY_BROKER_URL)."""
+    """启动 Celery worker（需配置 TECHMATCH_CELERY_BROKER_URL）。"""
     from core.celery_app import configure
 
     if not settings_mod.get_settings().celery_broker_url:
@@ -77,7 +77,7 @@ def worker(ctx: typer.Context, concurrency: int = 2, loglevel: str = "INFO") -> 
 
 @app.command()
 def beat(loglevel: str = "INFO") -> None:
-    """Run Celery beat (scheduled crawls and periodic jobs)."""
+    """启动 Celery beat（定时采集等周期任务）。"""
     from core.celery_app import configure
 
     if not settings_mod.get_settings().celery_broker_url:
@@ -89,13 +89,13 @@ def beat(loglevel: str = "INFO") -> None:
 
 @user_app.command("create")
 def user_create(
-    org: Annotated[str, typer.Option(help="Organization id, credit code or exact name")],
+    org: Annotated[str, typer.Option(help="单位 ID、统一社会信用代码或全称")],
     role: Annotated[str, typer.Option(help="enterprise | university | broker | bureau | admin")],
     email: Annotated[str, typer.Option()],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
     name: Annotated[str, typer.Option()] = "",
 ) -> None:
-    """Create an account (the first admin included)."""
+    """创建账号（包括第一个管理员账号）。"""
     from pydantic import ValidationError
     from sqlalchemy import or_, select
 
@@ -124,15 +124,7 @@ def user_create(
 
 def _load_plugins() -> None:
     for name in PLUGINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:
-                continue
-            raise
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app, eval_app)
+        importlib.import_module(name).register(app, eval_app)
 
 
 def main() -> None:

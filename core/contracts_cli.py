@@ -74,7 +74,7 @@ def indicators_command(
     year: Annotated[int, typer.Option(help="年度")] = date.today().year,
     region: Annotated[str | None, typer.Option(help="行政区划代码，如 330400")] = None,
 ) -> None:
-    """Print the year's indicators, targets and projections."""
+    """打印年度指标、目标进度与年末预测。"""
     from core.db import session_scope
     from core.errors import DomainError
     from core.money import to_wan

@@ -89,16 +89,10 @@ def load_all(console: Console | None = None, index: bool = True) -> dict:
 
 
 def _extra_steps():
-    """Demo steps contributed by other packages (contracts of the year, matching, ...)."""
-    import importlib
+    """Demo steps of the other packages, in order: index, match (and the demo broker's
+    decisions), then a year of contracts, targets and events."""
+    from core.demo import contracts
+    from indexes import demo as index_demo
+    from matcher import demo as match_demo
 
-    steps = []
-    for name in ("indexes.demo", "matcher.demo", "core.demo.contracts"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:
-                continue
-            raise
-        steps.append(module.load)
-    return steps
+    return [index_demo.load, match_demo.load, contracts.load]
