@@ -176,6 +176,17 @@ def proposals_for_listing(session: Session, viewer, kind: str, obj):
     return svc.for_listing(session, viewer, kind, obj.id)
 
 
+PROPOSALS_SHOWN = 20
+
+
+def proposals_context(session: Session, viewer, kind: str, obj) -> dict:
+    """The best proposals for the detail page (all of them are in the broker queue)."""
+    items = proposals_for_listing(session, viewer, kind, obj)
+    if items is None:
+        return {"proposals": None, "proposals_total": 0}
+    return {"proposals": items[:PROPOSALS_SHOWN], "proposals_total": len(items)}
+
+
 def accepted_proposals(session: Session, viewer, kind: str, obj) -> list:
     """Proposals a broker accepted (and later stages) for the owner's "my" list."""
     svc = _matches_service()

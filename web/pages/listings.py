@@ -234,7 +234,7 @@ def _detail(request: Request, db, user, kind: str, listing_id: int):
         "kind": kind, "obj": obj, "out": out, "can_edit": perm.can_edit_listing(user, obj),
         "can_review": obj.status == "pending_review" and perm.can_review_listing(user),
         "similar": views.more_like_this(db, user, kind, obj.id),
-        "proposals": views.proposals_for_listing(db, user, kind, obj),
+        **views.proposals_context(db, user, kind, obj),
     })
 
 
