@@ -93,6 +93,7 @@ class _Version:
         self.region = np.zeros(n0, np.int64)
         self.maturity = np.zeros(n0, np.int8)
         self.created = np.full(n0, np.nan)
+        self.tagmask: dict[tuple[str, str], np.ndarray] = {}  # (field|mode, tag) -> rows having it
         self.n = 0  # rows in use (max row + 1)
         self.gen = -1
         self.keys: dict[int, str] = {}
@@ -135,6 +136,7 @@ class _Version:
         self.kind, self.status = g(self.kind, 0), g(self.status, 0)
         self.alive, self.region = g(self.alive, False), g(self.region, 0)
         self.maturity, self.created = g(self.maturity, 0), g(self.created, np.nan)
+        self.tagmask = {k: g(a, False) for k, a in self.tagmask.items()}
 
     def sync(self) -> None:
         """Load rows changed since this process last looked."""
@@ -161,6 +163,16 @@ class _Version:
                     self.maturity[row] = MATURITY_CODES.get(mat or "", 0)
                     self.created[row] = created if created is not None else np.nan
                     self.alive[row] = not deleted
+                for a in self.tagmask.values():
+                    a[r_idx] = False
+                tag_rows = self.reader().execute(
+                    "SELECT tags.row, tags.t, tags.tag FROM tags JOIN docs ON docs.row = tags.row "
+                    "WHERE docs.gen > ?", (self.gen,)).fetchall()
+                for row, t, tag in tag_rows:
+                    a = self.tagmask.get((t, tag))
+                    if a is None:
+                        a = self.tagmask[(t, tag)] = np.zeros(len(self.alive), bool)
+                    a[row] = True
                 if mm is not None:
                     ok = r_idx[r_idx < size]
                     self.V[ok] = mm[ok]
@@ -334,11 +346,12 @@ class EmbeddedBackend(SearchBackend):
         if f.date_to is not None:
             m &= v.created[:n] < f.date_to
         for t, vals in (("field", f.fields), ("mode", f.modes)):
-            if vals:
-                q = "SELECT DISTINCT row FROM tags WHERE t=? AND tag IN (%s)" % ",".join("?" * len(vals))
-                rows = np.fromiter((r[0] for r in v.reader().execute(q, (t, *vals))), np.int64)
+            if vals:  # any of the values
                 tm = np.zeros(n, bool)
-                tm[rows[rows < n]] = True
+                for val in vals:
+                    a = v.tagmask.get((t, val))
+                    if a is not None:
+                        tm |= a[:n]
                 m &= tm
         for key in f.exclude:
             r = v.rows.get(key)
