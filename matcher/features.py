@@ -14,7 +14,9 @@ keyword        BM25 of the candidate for the starting listing's key terms, squas
 retrieval      how far the candidate stands out of the listing's candidate pool: the hybrid
                search's fused score (dense and BM25, each z-normalised over the pool, see
                indexes/fusion.py) squashed by ``sigmoid(fused - RETRIEVAL_MID)``; 0 for a pair that
-               was not retrieved
+               was not retrieved. With fewer than 20 candidates (a young platform) the pool
+               statistics mean little, and the cosine's z-score against the reference candidate
+               distribution (matcher/engine.py REF_COS_*) is used instead
 field          1 shared field, 0 disjoint fields, 0.5 when either side names none (or 其他)
 region         GB/T 2260 prefix: same county 1, same city 0.7, same province 0.4, else 0
 maturity       achievement maturity vs the problem's required maturity: meets it 1, one stage

@@ -37,18 +37,18 @@ PACKAGED = Path(__file__).parent / "data" / "model.json"
 
 #: relative influence of each feature (before Platt scaling)
 HAND_WEIGHTS: dict[str, float] = {
-    "semantic": 3.0,
-    "keyword": 1.0,
-    "retrieval": 3.0,
-    "field": 1.5,
-    "region": 0.3,
-    "maturity": 0.8,
-    "mode": 0.5,
-    "budget": 0.5,
+    "semantic": 2.0,
+    "keyword": 0.5,
+    "retrieval": 5.0,
+    "field": 2.0,
+    "region": 0.2,
+    "maturity": 0.3,
+    "mode": 0.3,
+    "budget": 0.2,
     "freshness": 0.2,
 }
-#: uncalibrated intercept: puts an average pair (all features ~0.5) near 0.2
-HAND_INTERCEPT = -6.6
+#: uncalibrated intercept (Platt scaling replaces it, see bench/match_quality.py --calibrate)
+HAND_INTERCEPT = -8.0
 
 
 def sigmoid(z):
