@@ -26,6 +26,12 @@ CONTRACT_WAN = Decimal("58.5")
 state: dict = {}
 
 
+def _fits_phone(session) -> None:
+    """No horizontal scrolling at 375 px (wide tables scroll inside their own box)."""
+    width = session.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{session.page.url} is {width}px wide on a phone"
+
+
 def _pdf() -> bytes:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -102,6 +108,7 @@ def test_1_enterprise_problem_broker_review_and_introduction(open_session, live,
     # phone-width screenshot of the review page
     phone = open_session(acc["broker"], viewport=PHONE)
     phone.go("/broker/queue?status=all")
+    _fits_phone(phone)
     phone.page.screenshot(path=str(shots / "broker-review-phone.png"), full_page=False)
 
     # -- the enterprise now sees the accepted proposal and the other side's contact
@@ -147,11 +154,13 @@ def test_2_university_achievement_with_pdf_is_searchable(open_session, live, sho
     phone = open_session(viewport=PHONE)
     phone.go(f"/search?q={PDF_PHRASE}&mode=keyword")
     assert phone.page.locator("article.hit").count() >= 1
+    _fits_phone(phone)
     phone.page.screenshot(path=str(shots / "search-phone.png"), full_page=False)
     # home page screenshots (recent listings, headline figures)
     anon.go("/")
     anon.page.screenshot(path=str(shots / "home-desktop.png"), full_page=False)
     phone.go("/")
+    _fits_phone(phone)
     phone.page.screenshot(path=str(shots / "home-phone.png"), full_page=False)
 
 
@@ -209,6 +218,10 @@ def test_3_bureau_contract_moves_dashboard_and_xlsx(open_session, live, shots, t
     phone = open_session(acc["bureau"], viewport=PHONE)
     phone.go(f"/bureau/dashboard?year={year}")
     phone.page.wait_for_timeout(300)
+    _fits_phone(phone)
+    # phone navigation: the menu button opens the role's links, reachable by keyboard
+    phone.page.get_by_role("button", name="菜单").press("Enter")
+    assert phone.page.get_by_role("link", name="合同登记").is_visible()
     phone.page.screenshot(path=str(shots / "dashboard-phone.png"), full_page=False)
     assert not bu.errors and not phone.errors
 

@@ -199,3 +199,16 @@ def test_achievement_form_patents_trl_and_edit(client, db, factory, web_login, c
     db.expire_all()
     assert db.get(Achievement, a.id).asking_price is None
     assert "面议" in client.get(f"/achievements/{a.id}").text
+
+
+def test_charts_are_served_locally(client):
+    r = client.get("/static/vendor/echarts/echarts.min.js")
+    assert r.status_code == 200 and len(r.content) > 500_000
+    assert client.get("/static/vendor/echarts/LICENSE.txt").status_code == 200
+    from pathlib import Path
+
+    import web
+
+    for tpl in (Path(web.__file__).parent / "templates").rglob("*.html"):
+        text = tpl.read_text(encoding="utf-8")
+        assert '<script src="http' not in text and "cdn" not in text.lower(), tpl
