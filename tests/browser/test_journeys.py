@@ -156,12 +156,6 @@ def test_2_university_achievement_with_pdf_is_searchable(open_session, live, sho
     assert phone.page.locator("article.hit").count() >= 1
     _fits_phone(phone)
     phone.page.screenshot(path=str(shots / "search-phone.png"), full_page=False)
-    # home page screenshots (recent listings, headline figures)
-    anon.go("/")
-    anon.page.screenshot(path=str(shots / "home-desktop.png"), full_page=False)
-    phone.go("/")
-    _fits_phone(phone)
-    phone.page.screenshot(path=str(shots / "home-phone.png"), full_page=False)
 
 
 def test_3_bureau_contract_moves_dashboard_and_xlsx(open_session, live, shots, tmp_path):
@@ -214,6 +208,16 @@ def test_3_bureau_contract_moves_dashboard_and_xlsx(open_session, live, shots, t
     ws = load_workbook(path).worksheets[0]
     row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "技术合同成交额（输出）")
     assert Decimal(str(row[1])) == after
+
+    # the public home page shows the new headline figure (and the recent listings)
+    anon = open_session()
+    anon.go("/")
+    assert "58.50万元" in anon.page.locator(".kpi").first.inner_text()
+    anon.page.screenshot(path=str(shots / "home-desktop.png"), full_page=False)
+    anon_phone = open_session(viewport=PHONE)
+    anon_phone.go("/")
+    _fits_phone(anon_phone)
+    anon_phone.page.screenshot(path=str(shots / "home-phone.png"), full_page=False)
 
     phone = open_session(acc["bureau"], viewport=PHONE)
     phone.go(f"/bureau/dashboard?year={year}")
