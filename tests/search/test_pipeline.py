@@ -8,11 +8,15 @@ import pytest
 from sqlalchemy import update
 
 
-@pytest.fixture
-def svc(settings):
+@pytest.fixture(autouse=True)
+def svc(settings, emb_cache, analyzer):
+    """The app's own service (settings-scoped), sharing the test session's embedding cache
+    and analyzer so that each test text is encoded once per run, not once per test."""
     from indexes.service import get_search_service
 
-    return get_search_service()
+    s = get_search_service()
+    s.cache, s._embedder, s.analyzer = emb_cache, None, analyzer
+    return s
 
 
 def ids(res):
