@@ -14,8 +14,20 @@ def index_listing(self, kind: str, listing_id: int) -> str:
     from core.db import session_scope
     from indexes.service import get_search_service
 
+    import sqlite3
+
+    retryable: tuple[type[BaseException], ...] = (TimeoutError, sqlite3.OperationalError)
+    try:
+        from elasticsearch import ConnectionError as ESConnectionError
+        from elasticsearch import ConnectionTimeout
+
+        retryable += (ESConnectionError, ConnectionTimeout)
+    except ImportError:  # pragma: no cover
+        pass
     try:
         with session_scope() as session:
             return get_search_service().index_listing(session, kind, listing_id)
-    except TimeoutError as exc:  # writer lock / ES busy: try again later
+    except retryable as exc:  # index locked / ES unreachable: try again later
+        if self.request.is_eager:
+            raise
         raise self.retry(exc=exc) from exc
