@@ -106,6 +106,7 @@ class ElasticsearchBackend(SearchBackend):
         self.prefix = prefix
         self.dim = int(dim)
         self._index = index  # pinned version (during a rebuild), else the alias
+        self._ensured = False
 
     @classmethod
     def from_settings(cls, settings, dim: int) -> "ElasticsearchBackend":
@@ -130,10 +131,12 @@ class ElasticsearchBackend(SearchBackend):
     def ensure_index(self) -> str:
         if self._index:
             return self._index
-        if not self.es.indices.exists_alias(name=self.alias):
-            name = self.version_name(1 + len(self._versions()))
-            self.es.indices.create(index=name, **load_mapping(self.dim))
-            self.es.indices.put_alias(index=name, name=self.alias)
+        if not self._ensured:  # once per process: one round trip, not one per query
+            if not self.es.indices.exists_alias(name=self.alias):
+                name = self.version_name(1 + len(self._versions()))
+                self.es.indices.create(index=name, **load_mapping(self.dim))
+                self.es.indices.put_alias(index=name, name=self.alias)
+            self._ensured = True
         return self.alias
 
     @property
@@ -218,6 +221,7 @@ class ElasticsearchBackend(SearchBackend):
     def clear(self) -> None:
         for name in self._versions():
             self.es.indices.delete(index=name)
+        self._ensured = False
 
 
 def mapping_copy(dims: int = 384) -> dict:
