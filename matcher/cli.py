@@ -12,9 +12,10 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     def match(
         all_: bool = typer.Option(False, "--all", help="为所有已发布的需求和成果重新计算推荐"),
         refit: bool = typer.Option(False, "--refit", help="根据经纪人的采纳/驳回记录重新拟合评分权重"),
-        problem: int = typer.Option(None, "--problem", help="只计算这一项需求"),
-        achievement: int = typer.Option(None, "--achievement", help="只计算这一项成果"),
+        problem: int | None = typer.Option(None, "--problem", help="只计算这一项需求"),
+        achievement: int | None = typer.Option(None, "--achievement", help="只计算这一项成果"),
         direction: str = typer.Option("both", help="--all 时的方向：problems | achievements | both"),
+        workers: int = typer.Option(1, help="--all 时的并行进程数（PostgreSQL 上可设为 CPU 核数）"),
     ):
         """计算撮合推荐（增量或全部），或用经纪人决策重新拟合评分模型。"""
         from rich.console import Console
@@ -34,7 +35,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                     if lid:
                         console.print(json.dumps({kind: lid, **match_listing(s, kind, lid)}, ensure_ascii=False))
         if all_:
-            run_all(console, direction)
+            run_all(console, direction, workers=workers)
 
     @eval_app.command("match")
     def eval_match(
@@ -48,7 +49,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         typer.echo(json.dumps(main(achievements, problems, diversity=not no_diversity), ensure_ascii=False, indent=1))
 
 
-def run_all(console, direction: str = "both") -> dict:
+def run_all(console, direction: str = "both", workers: int = 1) -> dict:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     from core.db import session_scope
@@ -68,7 +69,7 @@ def run_all(console, direction: str = "both") -> dict:
                 tasks[kind] = bar.add_task(labels[kind], total=total)
             bar.advance(tasks[kind], n)
 
-        stats = match_all(session_scope, kinds=kinds, progress=progress)
+        stats = match_all(session_scope, kinds=kinds, progress=progress, workers=workers)
     console.print(json.dumps(stats, ensure_ascii=False))
     return stats
 
