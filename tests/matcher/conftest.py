@@ -5,13 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-import core.models
-from core.models.listings import LISTING_MODELS
-
-# indexes/service.py imports LISTING_MODELS from core.models; until core/models/__init__.py
-# re-exports it (reported to the lead), provide it so that indexing works in these tests.
-if not hasattr(core.models, "LISTING_MODELS"):
-    core.models.LISTING_MODELS = LISTING_MODELS
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,14 @@ def test_fit_logistic_recovers_the_direction_of_weights():
 
 def _decisions(db, factory, people, n=80, seed=1):
     rng = np.random.default_rng(seed)
+    from core.models import Achievement
+
     prob = factory.problem(people["ent"], publish=False)
-    achs = [factory.achievement(people["uni"], publish=False, title=f"成果{i}号技术方案")
-            for i in range(n)]
+    # plain rows (no service, so no index/match tasks): only the decisions matter here
+    achs = [Achievement(title=f"成果{i}号技术方案", abstract="用于测试的成果摘要内容", region="330106",
+                        maturity="pilot", org_id=people["uni"].org_id, status="draft") for i in range(n)]
+    db.add_all(achs)
+    db.flush()
     for i, a in enumerate(achs):
         f = {k: float(rng.random()) for k in FEATURES}
         accepted = f["semantic"] + 0.5 * f["field"] + 0.2 * rng.normal() > 0.8
