@@ -82,6 +82,9 @@ def _refit(console) -> None:
 
     with session_scope() as s:
         report = refit(s)
+    if "refit" not in report:
+        console.print(report["message"])
+        return
     t = Table(title="评分模型重新拟合（留出集）")
     t.add_column("模型")
     for col in ("held-out log-loss", "held-out AUC", "benchmark nDCG@10"):

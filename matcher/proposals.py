@@ -9,8 +9,10 @@ rewrites the same scores and creates nothing.
 * otherwise its candidates are ranked (:class:`matcher.engine.Matcher`) and each selected
   pair goes through ``core.services.matches.propose`` (created / refreshed / re-proposed
   after a material change / left alone when rejected or already in the workflow);
-* its other proposals still waiting for review are re-scored; those that fell below the
-  threshold are withdrawn.
+* its other proposals still waiting for review (e.g. made from the other side) are left alone
+  unless this listing changed materially since they were scored: then they are re-scored and
+  withdrawn if they fell below the threshold (so recomputing either side of a pair never makes
+  a proposal flip in and out); pairs whose counterpart is no longer published are withdrawn.
 
 ``match_all`` runs that for every published problem, then every published achievement.
 """
@@ -61,13 +63,26 @@ def match_listing(session, kind: str, listing_id: int, *, matcher: Matcher | Non
         others = [x.achievement if kind == "problem" else x.problem for x in missing]
         for s in m.score_known(session, obj, [o for o in others if o.status == "published"]):
             by_pair[s.pair()] = s
+        fp_now = svc_matches.fingerprint(obj)
         for x in waiting:
             s = by_pair.get((x.problem_id, x.achievement_id))
-            if s is None or s.score < m.threshold:
-                svc_matches.withdraw(session, x, None, "评分已低于推荐阈值" if s else "对方信息已不再发布")
+            stored = x.problem_fingerprint if kind == "problem" else x.achievement_fingerprint
+            if s is None:
+                svc_matches.withdraw(session, x, None, "对方信息已不再发布")
+                stats["withdrawn"] += 1
+            elif stored == fp_now:
+                # Nothing material changed on this side since the pair was scored: keep it as it
+                # is, so that recomputing either side does not flip proposals in and out.
+                stats["kept"] += 1
+            elif s.score < m.threshold:
+                svc_matches.withdraw(session, x, None, "信息修改后评分已低于推荐阈值")
                 stats["withdrawn"] += 1
             else:
                 svc_matches.refresh_score(session, x, score=s.score, features=_feats(s))
+                if kind == "problem":
+                    x.problem_fingerprint = fp_now
+                else:
+                    x.achievement_fingerprint = fp_now
                 x.rank = None
                 stats["rescored"] += 1
     session.flush()
