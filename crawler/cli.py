@@ -74,19 +74,14 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:  # noqa: ARG001
     @app.command("crawl-runs")
     def crawl_runs(source: str = typer.Option(None, help="只看某个来源"), limit: int = typer.Option(20)):
         """最近的采集运行记录及其计数。"""
-        from sqlalchemy import select
-
         from core.db import session_scope
-        from core.models import CrawlRun
+        from crawler.provenance import recent_runs
 
         t = Table(title="采集运行记录")
         for col in ("#", "来源", "状态", "开始时间", "秒", *COUNT_LABELS.values()):
             t.add_column(col)
         with session_scope() as s:
-            stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
-            if source:
-                stmt = stmt.where(CrawlRun.source == source)
-            for r in s.scalars(stmt):
+            for r in recent_runs(s, source, limit):
                 t.add_row(str(r.id), r.source, r.status, r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                           f"{r.duration_seconds or 0:.1f}", *(str(v) for v in r.counts().values()))
         console.print(t)

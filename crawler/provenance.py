@@ -15,3 +15,15 @@ def for_listing(session: Session, kind: str, listing_id: int) -> list[dict]:
              "fetched_at": p.fetched_at, "etag": p.etag, "last_modified": p.last_modified,
              "content_hash": p.content_hash, "published_on": p.published_on, "crawl_run_id": p.crawl_run_id}
             for p in rows]
+
+
+def recent_runs(session, source: str | None = None, limit: int = 50) -> list:
+    """Crawl runs, newest first (the bureau's run log; CLI `crawl-runs` and the API)."""
+    from sqlalchemy import select
+
+    from core.models import CrawlRun
+
+    stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+    if source:
+        stmt = stmt.where(CrawlRun.source == source)
+    return list(session.scalars(stmt))

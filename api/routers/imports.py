@@ -6,7 +6,6 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from sqlalchemy import select
 
 from api.deps import DB, CurrentUser
 from core import permissions as perm
@@ -45,16 +44,13 @@ async def upload(db: DB, user: CurrentUser, kind: str, file: Annotated[UploadFil
 @router.get("/crawler/runs", summary="采集运行记录（最近的在前）")
 def crawl_runs(db: DB, user: CurrentUser, source: str | None = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50):
-    from core.models import CrawlRun
+    from crawler.provenance import recent_runs
 
     perm.require(perm.is_staff(user), "只有科技局可以查看采集记录")
-    stmt = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
-    if source:
-        stmt = stmt.where(CrawlRun.source == source)
     return [{"id": r.id, "source": r.source, "status": r.status, "started_at": r.started_at,
              "finished_at": r.finished_at, "duration_seconds": r.duration_seconds, **r.counts(),
              "requests": r.requests, "log": r.log, "error": r.error}
-            for r in db.scalars(stmt)]
+            for r in recent_runs(db, source, limit)]
 
 
 @router.get("/crawler/provenance/{kind}/{listing_id}", summary="信息来源（采集网址、抓取时间、ETag、哈希）")
