@@ -142,24 +142,15 @@ def print_report(report) -> None:
     console.print(f"[{color}]{report.message}[/{color}]")
     console.print(f"文件：{report.filename}  数据行：{report.total_rows}  校验通过：{report.valid_rows}  "
                   f"导入：{report.imported}  重复：{len(report.duplicates)}  错误行：{report.error_rows}")
-    if report.errors:
-        t = Table(title="错误（行号、列、问题）")
-        for col in ("行", "列", "问题"):
+    for title, columns, items, keys in (
+            ("错误（行号、列、问题）", ("行", "列", "问题"), report.errors, ("row", "column", "message")),
+            ("重复（未导入）", ("行", "标题", "说明"), report.duplicates, ("row", "title", "message")),
+            ("提示", ("行", "列", "说明"), report.warnings, ("row", "column", "message"))):
+        if not items:
+            continue
+        t = Table(title=title)
+        for col in columns:
             t.add_column(col, overflow="fold")
-        for e in report.errors[:200]:
-            t.add_row(str(e["row"]), e["column"], e["message"])
-        console.print(t)
-    if report.duplicates:
-        t = Table(title="重复（未导入）")
-        for col in ("行", "标题", "说明"):
-            t.add_column(col, overflow="fold")
-        for d in report.duplicates[:200]:
-            t.add_row(str(d["row"]), d["title"], d["message"])
-        console.print(t)
-    if report.warnings:
-        t = Table(title="提示")
-        for col in ("行", "列", "说明"):
-            t.add_column(col, overflow="fold")
-        for w in report.warnings[:200]:
-            t.add_row(str(w["row"]), w["column"], w["message"])
+        for item in items[:200]:
+            t.add_row(*(str(item[k]) for k in keys))
         console.print(t)
