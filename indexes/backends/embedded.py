@@ -127,7 +127,8 @@ class _Version:
         cap = len(self.alive)
         if n <= cap:
             return
-        new = max(n, cap * 2)
+        # 25% headroom: new listings arrive one at a time, and every growth copies the matrix
+        new = max(n + n // 4 + 1024, cap)
         def g(a, fill):
             b = np.full((new,) + a.shape[1:], fill, a.dtype)
             b[:cap] = a
@@ -148,11 +149,11 @@ class _Version:
                 return
             rows = self.reader().execute(
                 "SELECT row, key, kind, status, region, maturity, created, deleted FROM docs "
-                "WHERE gen > ? ORDER BY row", (self.gen,)).fetchall()
+                "WHERE gen > ?", (self.gen,)).fetchall()  # no ORDER BY: it would turn off docs_gen
+            rows.sort()
             if rows:
                 self._grow(rows[-1][0] + 1 if rows else 0)
                 size = self.vec_path.stat().st_size // (4 * self.dim)
-                mm = np.memmap(self.vec_path, np.float32, "r", shape=(size, self.dim)) if size else None
                 r_idx = np.array([r[0] for r in rows], np.int64)
                 for row, key, kind, status, region, mat, created, deleted in rows:
                     self.keys[row] = key
@@ -165,20 +166,39 @@ class _Version:
                     self.alive[row] = not deleted
                 for a in self.tagmask.values():
                     a[r_idx] = False
+                # driven by the changed docs (docs_gen), then tags_row: no scan of ``tags``
                 tag_rows = self.reader().execute(
-                    "SELECT tags.row, tags.t, tags.tag FROM tags JOIN docs ON docs.row = tags.row "
-                    "WHERE docs.gen > ?", (self.gen,)).fetchall()
+                    "SELECT row, t, tag FROM tags WHERE row IN (SELECT row FROM docs WHERE gen > ?)",
+                    (self.gen,)).fetchall()
                 for row, t, tag in tag_rows:
                     a = self.tagmask.get((t, tag))
                     if a is None:
                         a = self.tagmask[(t, tag)] = np.zeros(len(self.alive), bool)
                     a[row] = True
-                if mm is not None:
-                    ok = r_idx[r_idx < size]
-                    self.V[ok] = mm[ok]
-                    del mm
+                self._read_vectors(r_idx[r_idx < size], size)
                 self.n = max(self.n, int(r_idx.max()) + 1)
             self.gen = g
+
+
+    def _read_vectors(self, rows: np.ndarray, size: int) -> None:
+        """Copy rows of the vector file into ``V``: a few rows (one new listing) by pread,
+        many (a process's first load) through a memory map."""
+        if not len(rows):
+            return
+        width = 4 * self.dim
+        if len(rows) <= 256:
+            fd = os.open(self.vec_path, os.O_RDONLY)
+            try:
+                for r in rows.tolist():
+                    self.V[r] = np.frombuffer(os.pread(fd, width, r * width), np.float32)
+            finally:
+                os.close(fd)
+            return
+        mm = np.memmap(self.vec_path, np.float32, "r", shape=(size, self.dim))
+        try:
+            self.V[rows] = mm[rows]
+        finally:
+            del mm
 
 
 class EmbeddedBackend(SearchBackend):

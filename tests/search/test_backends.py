@@ -140,6 +140,35 @@ def test_second_reader_sees_writes(be, tmp_path):
     assert keys(reader.vector_search(unit(e(7)), Filters(), 1)) != ["achievement:7"]
     be.upsert([doc("achievement", 7, "新增", "新增", vec=e(7))])
     assert keys(reader.vector_search(unit(e(7)), Filters(), 1)) == ["achievement:7"]
+    # tags changed by another writer are re-read: a field filter follows the update
+    assert keys(reader.vector_search(unit(e(7)), Filters(fields=["新材料"]), 10)) == []
+    be.upsert([doc("achievement", 7, "新增", "新增", vec=e(6), fields=["新材料"])])
+    assert keys(reader.vector_search(unit(e(7)), Filters(fields=["新材料"]), 10)) == ["achievement:7"]
+    assert reader.get_vectors(["achievement:7"])["achievement:7"] == pytest.approx(unit(e(6)))
+    be.upsert([doc("achievement", 7, "新增", "新增", vec=e(7), fields=["环保"])])
+    assert keys(reader.vector_search(unit(e(7)), Filters(fields=["新材料"]), 10)) == []
+    assert keys(reader.vector_search(unit(e(7)), Filters(fields=["环保"]), 1)) == ["achievement:7"]
     be.delete(["achievement:7"])
     assert "achievement:7" not in keys(reader.vector_search(unit(e(7)), Filters(), 10))
+    reader.close()
+
+
+def test_second_reader_loads_many_changed_rows(be):
+    """Embedded: a reader catching up on many rows at once (the memory-mapped path) gets
+    the same vectors and masks as one that follows row by row."""
+    if be.name != "embedded":
+        pytest.skip("embedded-specific")
+    from indexes.backends.embedded import EmbeddedBackend
+
+    reader = EmbeddedBackend(be.root, DIM)
+    assert reader.count() == 5
+    rng = np.random.default_rng(3)
+    vecs = {i: rng.standard_normal(DIM).astype(np.float32) for i in range(100, 400)}
+    be.upsert([doc("problem", i, "批量", "批量", vec=v, fields=["化工"] if i % 2 else []) for i, v in vecs.items()])
+    got = reader.get_vectors([f"problem:{i}" for i in vecs])
+    assert len(got) == 300
+    for i, v in vecs.items():
+        assert got[f"problem:{i}"] == pytest.approx(unit(v), abs=1e-6)
+    hits = reader.vector_search(unit(vecs[101]), Filters(fields=["化工"]), 500)
+    assert len(hits) == 150 and keys(hits)[0] == "problem:101"
     reader.close()
