@@ -55,13 +55,15 @@ class SearchHit:
 class SearchResults:
     query: str
     mode: str
-    total: int
+    total: int                 # ranked: the candidates retrieved (at most CANDIDATES, or
+                               # page * size when deeper); newest: every listing that matches
     page: int
     size: int
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]]
     terms: list[str]
     took_ms: float
+    order: str = "relevance"   # "relevance" (a query) or "newest" (no query: filters alone)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -325,13 +327,27 @@ class SearchService:
 
             published_only = not can_see_unpublished(viewer)
         page, size = max(1, int(page)), max(1, min(100, int(size)))
-        terms = self.analyzer.query(query).terms
         if not (query or "").strip():
-            cands: list[Candidate] = []
-        else:
-            cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
-                                  mode=mode, published_only=published_only)
+            return self.browse(kind, filters, page, size, published_only=published_only, mode=mode, t0=t0)
+        terms = self.analyzer.query(query).terms
+        cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
+                              mode=mode, published_only=published_only)
         return self._results(query, mode, cands, terms, page, size, t0)
+
+    def browse(self, kind: str | None = None, filters: Filters | None = None, page: int = 1,
+               size: int = 10, *, published_only: bool | None = None, mode: str = "hybrid",
+               t0: float | None = None) -> SearchResults:
+        """No query: every listing the filters admit, newest first, with the exact total and
+        facets over all of them (what the search page shows before anything is typed)."""
+        t0 = time.perf_counter() if t0 is None else t0
+        page, size = max(1, int(page)), max(1, min(100, int(size)))
+        f = _filters(filters, kind, published_only)
+        b = self.backend.browse(f, (page - 1) * size, size)
+        docs = self.backend.get_docs(b.keys)
+        hits = [self._hit(docs[k], [], None) for k in b.keys if k in docs]
+        return SearchResults(query="", mode=mode, total=b.total, page=page, size=size, hits=hits,
+                             facets=b.facets, terms=[], took_ms=round((time.perf_counter() - t0) * 1000, 2),
+                             order="newest")
 
     def more_like_this(self, kind: str, listing_id, target_kind: str | None = None, size: int = 10,
                        viewer=None, published_only: bool | None = None,
@@ -357,21 +373,21 @@ class SearchService:
         facets = self.backend.facets([c.key for c in cands])
         page_c = cands[(page - 1) * size: page * size]
         docs = self.backend.get_docs([c.key for c in page_c])
-        hits = []
-        for c in page_c:
-            d = docs.get(c.key)
-            if d is None:  # deleted between retrieval and display
-                continue
-            hits.append(SearchHit(
-                id=d["id"], kind=d["kind"], title=highlight(d.get("title", ""), terms),
-                snippet=snippet(d.get("text", ""), terms), score=round(c.fused, 6),
-                scores={"dense": c.dense, "bm25": c.bm25, "dense_rank": c.dense_rank,
-                        "bm25_rank": c.bm25_rank},
-                fields=d.get("fields") or [], region=d.get("region"), maturity=d.get("maturity"),
-                status=d.get("status"), created_at=d.get("created_at")))
+        # a listing deleted between retrieval and display is left out
+        hits = [self._hit(docs[c.key], terms, c) for c in page_c if c.key in docs]
         return SearchResults(query=query, mode=mode, total=len(cands), page=page, size=size,
                              hits=hits, facets=facets, terms=terms,
                              took_ms=round((time.perf_counter() - t0) * 1000, 2))
+
+    @staticmethod
+    def _hit(d: dict, terms: list[str], c: Candidate | None) -> SearchHit:
+        return SearchHit(
+            id=d["id"], kind=d["kind"], title=highlight(d.get("title", ""), terms),
+            snippet=snippet(d.get("text", ""), terms), score=round(c.fused, 6) if c else 0.0,
+            scores={"dense": c.dense, "bm25": c.bm25, "dense_rank": c.dense_rank,
+                    "bm25_rank": c.bm25_rank} if c else {},
+            fields=d.get("fields") or [], region=d.get("region"), maturity=d.get("maturity"),
+            status=d.get("status"), created_at=d.get("created_at"))
 
 
 _executor = None

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_MODES = [("hybrid", "综合"), ("keyword", "关键词"), ("semantic", "语义")]
 PAGE_SIZE = 10
+MAX_PAGE = 100  # the search service pages up to 100 deep
 
 
 def landing_page(user) -> str:
@@ -70,7 +71,7 @@ class SearchParams:
         if kind not in (None, "problem", "achievement"):
             kind = None
         try:
-            page = max(1, min(100, int(qp.get("page") or 1)))
+            page = max(1, min(MAX_PAGE, int(qp.get("page") or 1)))
         except ValueError:
             page = 1
         region = (qp.get("region") or "").strip() or None
@@ -105,11 +106,11 @@ class SearchView:
     facets: dict
     took_ms: float
     terms: list[str]
+    order: str  # "relevance" (a query) or "newest" (filters alone)
 
 
-def run_search(session: Session, viewer, p: SearchParams) -> SearchView | None:
-    if not p.q:
-        return None
+def run_search(session: Session, viewer, p: SearchParams) -> SearchView:
+    """A query ranks by relevance; without one, the listings the filters admit, newest first."""
     from indexes.backends.base import Filters
     from indexes.service import get_search_service
 
@@ -122,7 +123,7 @@ def run_search(session: Session, viewer, p: SearchParams) -> SearchView | None:
     res = get_search_service().search(p.q, kind=p.kind, mode=p.mode, filters=f, page=p.page, size=p.size,
                                       published_only=published_only)
     return SearchView(total=res.total, hits=hit_views(session, viewer, res.hits), facets=res.facets,
-                      took_ms=res.took_ms, terms=res.terms)
+                      took_ms=res.took_ms, terms=res.terms, order=res.order)
 
 
 def hit_views(session: Session, viewer, hits) -> list[HitView]:

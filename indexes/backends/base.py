@@ -99,6 +99,15 @@ FACET_FIELDS = ("kind", "fields", "region", "maturity", "modes", "status")
 Hit = tuple[str, float]  # (doc key, score) best first
 
 
+@dataclass
+class Browse:
+    """One page of the listings that match filters alone (no query), newest first."""
+
+    keys: list[str]
+    total: int                                  # exact: every listing that matches the filters
+    facets: dict[str, dict[str, int]]           # over all ``total`` of them, not just the page
+
+
 class SearchBackend(ABC):
     """Storage + the two retrievers. Fusion, highlighting and facets live in the service."""
 
@@ -117,6 +126,11 @@ class SearchBackend(ABC):
     @abstractmethod
     def vector_search(self, qvec: np.ndarray, filters: Filters, k: int) -> list[Hit]:
         """Cosine similarity (vectors are L2-normalised), best first."""
+
+    @abstractmethod
+    def browse(self, filters: Filters, offset: int, limit: int) -> Browse:
+        """Listings matching ``filters`` (no query), newest ``created_at`` first, ties by key;
+        the exact total and the facet counts over all matches."""
 
     @abstractmethod
     def get_docs(self, keys: list[str]) -> dict[str, dict]: ...

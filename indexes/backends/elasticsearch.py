@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Filters, Hit, IndexDoc, SearchBackend
+from .base import FACET_FIELDS, Browse, Filters, Hit, IndexDoc, SearchBackend
 
 MAPPING_FILE = Path(__file__).resolve().parents[1] / "es_listings.json"
 FIELD_BOOSTS = ("title_tok^3", "body_tok", "kw_tok^2")
@@ -80,6 +80,37 @@ def bm25_query(groups: list[list[str]], f: Filters) -> dict:
 def knn_query(qvec, f: Filters, k: int) -> dict:
     return {"field": "vector", "query_vector": [float(x) for x in np.asarray(qvec, np.float32)],
             "k": int(k), "num_candidates": int(max(100, 2 * k)), "filter": filter_clauses(f)}
+
+
+#: terms aggregations for the facets; ``region`` is aggregated by full code and rolled up
+#: to provinces in :func:`facets_from_aggs` (a county-level code has 6 digits)
+FACET_AGGS = {name: {"terms": {"field": name, "size": size}}
+              for name, size in (("kind", 10), ("fields", 200), ("region", 5000), ("maturity", 20),
+                                 ("modes", 50), ("status", 20))}
+
+
+def browse_request(f: Filters, offset: int, limit: int) -> dict:
+    """Filters only, newest first (ties by key), exact total, facets over every match."""
+    return {"query": {"bool": {"filter": filter_clauses(f)}},
+            "sort": [{"created_at": {"order": "desc", "missing": "_last"}}, {"key": {"order": "asc"}}],
+            "from_": max(0, int(offset)), "size": max(0, int(limit)), "source": False,
+            "track_total_hits": True, "aggs": FACET_AGGS}
+
+
+def facets_from_aggs(aggs: dict) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for name in FACET_FIELDS:
+        buckets = (aggs.get(name) or {}).get("buckets", [])
+        counts: dict[str, int] = {}
+        for b in buckets:
+            key = str(b["key"])
+            if name == "region":
+                if len(key) < 2:
+                    continue
+                key = key[:2] + "0000"
+            counts[key] = counts.get(key, 0) + int(b["doc_count"])
+        out[name] = dict(sorted(counts.items(), key=lambda x: (-x[1], x[0])))
+    return out
 
 
 def to_source(d: IndexDoc) -> dict:
@@ -193,6 +224,11 @@ class ElasticsearchBackend(SearchBackend):
         r = self.es.search(index=self.target, knn=knn_query(qvec, filters, k), size=int(k), source=False)
         # ES cosine _score = (1 + cos) / 2: convert back to cosine
         return [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in r["hits"]["hits"]]
+
+    def browse(self, filters, offset, limit) -> Browse:
+        r = self.es.search(index=self.target, **browse_request(filters, offset, limit))
+        return Browse(keys=[h["_id"] for h in r["hits"]["hits"]], total=int(r["hits"]["total"]["value"]),
+                      facets=facets_from_aggs(r.get("aggregations") or {}))
 
     def _mget(self, keys, fields) -> dict[str, dict]:
         if not keys:

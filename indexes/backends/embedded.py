@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Filters, Hit, IndexDoc, SearchBackend
+from .base import Browse, Filters, Hit, IndexDoc, SearchBackend
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
@@ -431,28 +431,50 @@ class EmbeddedBackend(SearchBackend):
                 out[key] = json.loads(data)
         return out
 
-    def facets(self, keys) -> dict[str, dict[str, int]]:
-        """From the in-memory arrays and one grouped query on ``tags`` (no JSON parsing)."""
-        from collections import Counter
-
+    def browse(self, filters, offset, limit) -> Browse:
         v = self.v
         v.sync()
-        rows = np.array([r for r in (v.rows.get(k) for k in keys) if r is not None], np.int64)
-        rows = rows[v.alive[rows]] if len(rows) else rows
+        mask = self._mask(v, filters)
+        rows = np.flatnonzero(mask)
+        total = len(rows)
+        want = max(0, int(offset)) + max(0, int(limit))
+        newest = -np.nan_to_num(v.created[rows], nan=-np.inf)  # ascending = newest first
+        if 0 < want < total:  # only the first pages need ordering
+            part = np.argpartition(newest, want - 1)[:want]
+            rows, newest = rows[part], newest[part]
+        keys = np.array([v.keys[int(r)] for r in rows], dtype=object)
+        order = np.lexsort((keys, newest)) if len(rows) else np.array([], np.int64)
+        page = keys[order][max(0, int(offset)):want]
+        return Browse(keys=[str(k) for k in page], total=total, facets=self._facet_counts(v, mask))
+
+    def facets(self, keys) -> dict[str, dict[str, int]]:
+        v = self.v
+        v.sync()
+        mask = np.zeros(v.n, bool)
+        rows = [r for r in (v.rows.get(k) for k in keys) if r is not None and r < v.n]
+        mask[rows] = True
+        return self._facet_counts(v, mask & v.alive[:v.n])
+
+    @staticmethod
+    def _facet_counts(v: _Version, mask: np.ndarray) -> dict[str, dict[str, int]]:
+        """Facet counts over the rows in ``mask``, from the in-memory arrays (no SQL)."""
+        n = len(mask)
         out: dict[str, dict[str, int]] = {}
         for name, arr, codes in (("kind", v.kind, KIND_CODES), ("status", v.status, STATUS_CODES),
                                  ("maturity", v.maturity, MATURITY_CODES)):
-            names = {c: n for n, c in codes.items()}
-            cnt = Counter(int(x) for x in arr[rows])
-            out[name] = {names[c]: n for c, n in cnt.most_common() if c in names}
-        reg = Counter(int(x) // 10000 for x in v.region[rows] if x > 0)
-        out["region"] = {f"{p:02d}0000": n for p, n in reg.most_common()}
+            counts = np.bincount(arr[:n][mask].astype(np.int64), minlength=max(codes.values()) + 1)
+            pairs = [(name_, int(counts[c])) for name_, c in codes.items() if counts[c]]
+            out[name] = dict(sorted(pairs, key=lambda x: -x[1]))
+        reg = v.region[:n][mask]
+        prov, cnt = np.unique(reg[reg > 0] // 10000, return_counts=True)
+        out["region"] = {f"{int(p):02d}0000": int(c) for p, c in sorted(zip(prov, cnt), key=lambda x: -x[1])}
         out["fields"], out["modes"] = {}, {}
-        if len(rows):
-            q = ("SELECT t, tag, count(DISTINCT row) c FROM tags WHERE row IN (%s) GROUP BY t, tag "
-                 "ORDER BY c DESC" % ",".join(map(str, rows.tolist())))
-            for t, tag, c in v.reader().execute(q):
+        for (t, tag), a in v.tagmask.items():
+            c = int(np.count_nonzero(a[:n] & mask))
+            if c:
                 out["fields" if t == "field" else "modes"][tag] = c
+        for k in ("fields", "modes"):
+            out[k] = dict(sorted(out[k].items(), key=lambda x: (-x[1], x[0])))
         return {k: out[k] for k in ("kind", "fields", "region", "maturity", "modes", "status")}
 
     def get_vectors(self, keys) -> dict[str, np.ndarray]:

@@ -113,6 +113,22 @@ def test_docs_vectors_hashes(be):
     assert s["achievement:3"] == pytest.approx(1.0, abs=1e-4)
 
 
+def test_browse_newest_first_with_total_and_facets(be):
+    b = be.browse(Filters(), 0, 10)
+    # 1 and 4 were created at the same second: ties go by key
+    assert b.keys == ["achievement:3", "achievement:2", "achievement:1", "problem:4"] and b.total == 4
+    assert b.facets["kind"] == {"achievement": 3, "problem": 1}
+    assert b.facets["fields"] == {"新能源": 3, "环保": 2}
+    assert b.facets["region"] == {"320000": 2, "330000": 2}
+    page = be.browse(Filters(), 1, 2)
+    assert page.keys == ["achievement:2", "achievement:1"] and page.total == 4 and page.facets == b.facets
+    b = be.browse(Filters(region="32", kind="achievement"), 0, 10)
+    assert (b.keys, b.total, b.facets["maturity"]) == (["achievement:3", "achievement:2"], 2, {"industrial": 2})
+    b = be.browse(Filters(published_only=False), 0, 1)
+    assert b.total == 5 and b.facets["status"] == {"published": 4, "draft": 1}
+    assert be.browse(Filters(fields=["农业"]), 0, 10).total == 0
+
+
 def test_exclude(be):
     hits = be.vector_search(unit(e(0)), Filters(exclude=["achievement:1"]), 10)
     assert "achievement:1" not in keys(hits)

@@ -152,6 +152,30 @@ def test_search_calls_and_score_conversion():
     assert be.keyword_search([], Filters(), 5) == []
 
 
+def test_browse_request_and_facets():
+    es = FakeES()
+    be = ElasticsearchBackend(es, "tm", 4, index="tm-listings-v0001")
+    es.search_response = {
+        "hits": {"total": {"value": 1234, "relation": "eq"},
+                 "hits": [{"_id": "achievement:9"}, {"_id": "problem:3"}]},
+        "aggregations": {
+            "kind": {"buckets": [{"key": "achievement", "doc_count": 1000}, {"key": "problem", "doc_count": 234}]},
+            "region": {"buckets": [{"key": "330421", "doc_count": 700}, {"key": "320115", "doc_count": 300},
+                                   {"key": "330106", "doc_count": 234}]},
+            "fields": {"buckets": [{"key": "新能源", "doc_count": 40}]}}}
+    b = be.browse(Filters(kind="achievement", region="33"), 20, 10)
+    assert b.keys == ["achievement:9", "problem:3"] and b.total == 1234
+    assert b.facets["region"] == {"330000": 934, "320000": 300}  # counties rolled up to provinces
+    assert b.facets["kind"] == {"achievement": 1000, "problem": 234} and b.facets["fields"] == {"新能源": 40}
+    assert b.facets["modes"] == {} and set(b.facets) == {"kind", "fields", "region", "maturity", "modes", "status"}
+    kw = es.log[-1][1]
+    assert kw["from_"] == 20 and kw["size"] == 10 and kw["track_total_hits"] is True and kw["source"] is False
+    assert kw["sort"][0] == {"created_at": {"order": "desc", "missing": "_last"}}
+    assert {"term": {"kind": "achievement"}} in kw["query"]["bool"]["filter"]
+    assert "must" not in kw["query"]["bool"]  # filters only: no scoring
+    assert kw["aggs"]["region"]["terms"]["field"] == "region"
+
+
 def test_bulk_upsert_uses_helpers(monkeypatch):
     from elasticsearch import helpers
 

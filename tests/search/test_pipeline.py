@@ -145,3 +145,28 @@ def test_api_search(client, factory, login):
     r = client.get("/api/search", params={"q": "正极", "region": "33", "field": "新能源", "page": 2})
     assert r.status_code == 200 and r.json()["hits"] == []
     assert client.get("/api/search", params={"q": "x", "mode": "bogus"}).status_code in (400, 422)
+
+
+def test_search_without_query_lists_newest(client, factory, login):
+    """The search page and the API, before anything is typed: every visible listing the
+    filters admit, newest first, with the exact total (not an empty page)."""
+    uni = factory.user("university")
+    ent = factory.user("enterprise")
+    a = factory.achievement(uni, title="高镍正极材料包覆技术")
+    p = factory.problem(ent, title="印染废水色度难以达标")
+    draft = factory.achievement(uni, publish=False, title="草稿成果：钠离子电池负极")
+    body = client.get("/api/search").json()
+    assert body["order"] == "newest" and body["total"] == 2
+    assert [h["id"] for h in body["hits"]] == [str(p.id), str(a.id)]  # the problem was published last
+    assert body["facets"]["kind"] == {"achievement": 1, "problem": 1}
+    body = client.get("/api/search", params={"kind": "achievement"}).json()
+    assert (body["total"], [h["id"] for h in body["hits"]]) == (1, [str(a.id)])
+    staff = factory.user("bureau")
+    assert client.get("/api/search", headers=login(staff)).json()["total"] == 3
+    page = client.get("/search").text
+    assert "共 2 条，按发布时间排列" in page and "高镍正极材料包覆技术" in page and "草稿成果" not in page
+    page = client.get("/search", params={"kind": "problem"}).text
+    assert "共 1 条" in page and "印染废水色度难以达标" in page and "高镍正极材料包覆技术" not in page
+    page = client.get("/search", params={"q": "正极材料"}).text
+    assert "最相关的" in page and "高镍" in page
+    assert "暂无符合条件的信息" in client.get("/search", params={"region": "11"}).text

@@ -71,9 +71,22 @@ def test_filters_facets_pagination(service):
     assert ids(res) == ["1"]
 
 
-def test_empty_query(service):
+def test_no_query_lists_newest_with_exact_total_and_facets(service):
     res = service.search("   ")
-    assert res.total == 0 and res.hits == []
+    assert res.order == "newest" and res.terms == [] and res.total == 12  # drafts/pending hidden
+    assert ids(res) == ["103", "102", "101", "10", "8", "7", "6", "5", "4", "3"]
+    assert res.facets["kind"] == {"achievement": 9, "problem": 3}
+    assert res.facets["fields"]["农业"] == 4 and res.facets["region"]["320000"] == 4
+    assert ids(service.search("", page=2)) == ["2", "1"]
+    one = service.search("", size=1)  # facets and total cover every match, not the page
+    assert (one.total, len(one.hits), one.facets) == (12, 1, res.facets)
+    res = service.search("", kind="achievement", filters=Filters(fields=["农业"], region="37"))
+    assert (ids(res), res.total) == (["4"], 1)
+    assert "<em>" not in res.hits[0].title and res.hits[0].scores == {}
+    staff = SimpleNamespace(role="bureau", is_active=True)
+    res = service.search("", size=20, viewer=staff)
+    assert res.total == 14 and {"9", "104"} <= set(ids(res))
+    assert service.search("", filters=Filters(region="11")).total == 0
 
 
 def test_more_like_this(service):

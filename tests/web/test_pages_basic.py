@@ -12,7 +12,7 @@ def test_home_and_empty_states(client):
     assert "科技成果转化撮合平台" in r.text
     assert "暂无已发布的技术需求" in r.text
     r = client.get("/search")
-    assert "请输入检索词" in r.text
+    assert "暂无符合条件的信息" in r.text
 
 
 def test_error_pages_are_html(client):

@@ -109,11 +109,10 @@ def search(request: Request, db: DB, user: PageUser):
         q = {k: v for k, v in q.items() if v not in (None, "", [])}
         return "/search?" + urlencode(q, doseq=True)
 
-    pages = max(1, math.ceil(result.total / params.size)) if result else 1
+    pages = max(1, min(views.MAX_PAGE, math.ceil(result.total / params.size)))
     return render(request, "search.html", {
         "params": params, "result": result, "url_with": url_with, "pages": pages,
-        "page_url": lambda p: url_with(page=p), "page": params.page,
-        "total": result.total if result else 0,
+        "page_url": lambda p: url_with(page=p), "page": params.page, "total": result.total,
     })
 
 
