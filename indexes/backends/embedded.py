@@ -49,10 +49,26 @@ CREATE INDEX IF NOT EXISTS tags_row ON tags(row);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     title, body, keywords, tokenize = 'unicode61 remove_diacritics 0'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
 """
 
 #: bm25 column weights: title, body, keywords
 BM25_WEIGHTS = (3.0, 1.0, 2.0)
+_W = ", ".join(map(str, BM25_WEIGHTS))
+#: FTS5 computes bm25() for every row that matches before it sorts, so a query term found in
+#: a fifth of the listings costs a fifth of the index. A term in more than this share of the
+#: listings (and in at least COMMON_MIN_DOCS of them) is "common": it adds to the score of
+#: the listings that match a rarer query term, but does not bring in listings by itself
+#: (Lucene's common-terms query). Corpora under COMMON_MIN_DOCS never split.
+COMMON_FRACTION = 0.05
+COMMON_MIN_DOCS = 2000
+# ties broken by row, so that both plans below return the same order
+SQL_FULL = f"SELECT rowid, -bm25(fts, {_W}) FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, {_W}), rowid LIMIT ?"
+# bm25 is a sum over the query's phrases, each once: rows matching rare AND common terms get
+# the full score from the second arm, rows matching rare terms only get it from the first
+SQL_RARE_FIRST = (f"SELECT r, max(s) FROM (SELECT rowid r, -bm25(fts, {_W}) s FROM fts WHERE fts MATCH ?1 "
+                  f"UNION ALL SELECT rowid, -bm25(fts, {_W}) FROM fts WHERE fts MATCH ?2) "
+                  f"GROUP BY r ORDER BY 2 DESC, r LIMIT ?3")
 KIND_CODES = {"problem": 1, "achievement": 2}
 STATUS_CODES = {s: i + 1 for i, s in enumerate(
     ["draft", "pending_review", "published", "matched", "solved", "transferred", "closed"])}
@@ -386,21 +402,41 @@ class EmbeddedBackend(SearchBackend):
         v = self.v
         v.sync()
         mask = self._mask(v, filters)
-        sel = max(float(mask.mean()) if len(mask) else 0.0, 1e-3)
+        n = len(mask)
+        sel = max(float(mask.mean()) if n else 0.0, 1e-3)
         limit = int(min(max(k / sel * 1.5, k), 1_000_000))
-        sql = ("SELECT rowid, -bm25(fts, %s) FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, %s) LIMIT ?"
-               % ((", ".join(map(str, BM25_WEIGHTS)),) * 2))
+
+        def run(sql, args):
+            rows = db.execute(sql, (*args, limit)).fetchall()
+            out = [(v.keys[r], s) for r, s in rows if r < n and mask[r]]
+            if len(out) < k and len(rows) == limit:  # the filters dropped too many: no limit
+                rows = db.execute(sql, (*args, -1)).fetchall()
+                out = [(v.keys[r], s) for r, s in rows if r < n and mask[r]]
+            return out
+
         try:
             db = v.reader()
-            rows = db.execute(sql, (q, limit)).fetchall()
-            n = len(mask)
-            out = [(v.keys[r], s) for r, s in rows if r < n and mask[r]]
-            if len(out) < k and len(rows) == limit:
-                rows = db.execute(sql, (q, -1)).fetchall()
-                out = [(v.keys[r], s) for r, s in rows if r < n and mask[r]]
+            rare, common = self._split_common(db, v, groups)
+            if rare and common:
+                out = run(SQL_RARE_FIRST, (fts_query(rare), f"({fts_query(rare)}) AND ({fts_query(common)})"))
+                if len(out) >= k:
+                    return out[:k]
+                # fewer than k listings match the rarer terms: the common ones must fill the list
+            return run(SQL_FULL, (q,))[:k]
         except sqlite3.OperationalError:
             return []
-        return out[:k]
+
+    def _split_common(self, db, v: _Version, groups) -> tuple[list, list]:
+        """(rare groups, common groups); a synonym group is common if any of its terms is."""
+        live = int(np.count_nonzero(v.alive[:v.n]))
+        cut = max(COMMON_MIN_DOCS, COMMON_FRACTION * live)
+        if live <= cut or len(groups) < 2:
+            return groups, []
+        terms = sorted({t for g in groups for t in g})
+        df = dict(db.execute("SELECT term, doc FROM fts_vocab WHERE term IN (%s)" % ",".join("?" * len(terms)),
+                             terms).fetchall())
+        common = [g for g in groups if max(df.get(t, 0) for t in g) > cut]
+        return [g for g in groups if g not in common], common
 
     def vector_search(self, qvec, filters, k) -> list[Hit]:
         v = self.v

@@ -188,3 +188,36 @@ def test_second_reader_loads_many_changed_rows(be):
     hits = reader.vector_search(unit(vecs[101]), Filters(fields=["化工"]), 500)
     assert len(hits) == 150 and keys(hits)[0] == "problem:101"
     reader.close()
+
+
+def test_common_terms_only_add_to_rarer_matches(tmp_path, monkeypatch):
+    """Embedded: a query term found in many listings is scored only on listings that match a
+    rarer term (FTS5 would otherwise compute bm25 for every listing containing it). The
+    ranking and scores of what is returned equal the full query's; when too few listings
+    match the rarer terms, the full query runs."""
+    from indexes.backends import embedded as E
+
+    be = E.EmbeddedBackend(tmp_path / "idx", DIM)
+    docs = []
+    for i in range(30):
+        body = "技术 " * (1 + i % 3) + ("石墨烯 导热" if i < 5 else "工艺 改进")
+        docs.append(doc("achievement", i + 1, f"标题{i}", body, vec=e(i)))
+    be.upsert(docs)
+    q = [["石墨烯"], ["技术"]]
+    monkeypatch.setattr(E, "COMMON_MIN_DOCS", 10_000)  # never split: the reference
+    full = be.keyword_search(q, Filters(), 30)
+    assert len(full) == 30
+    v = be.v
+    assert be._split_common(v.reader(), v, q) == (q, [])
+    monkeypatch.setattr(E, "COMMON_MIN_DOCS", 2)
+    monkeypatch.setattr(E, "COMMON_FRACTION", 0.2)  # 技术 (30 listings) is common, 石墨烯 (5) is not
+    assert be._split_common(v.reader(), v, q) == ([["石墨烯"]], [["技术"]])
+    top3 = be.keyword_search(q, Filters(), 3)
+    assert top3 == full[:3] and all(k in {f"achievement:{i}" for i in range(1, 6)} for k, _ in top3)
+    # only 5 listings match 石墨烯: asking for 10 runs the full query (common-only listings fill it)
+    assert be.keyword_search(q, Filters(), 10) == full[:10]
+    # only common terms: nothing to start from, the full query runs
+    both_common = [["技术"], ["工艺"]]
+    assert be._split_common(v.reader(), v, both_common) == ([], both_common)
+    assert len(be.keyword_search(both_common, Filters(), 30)) == 30
+    be.close()
