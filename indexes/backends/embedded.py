@@ -16,8 +16,10 @@ rebuild writes a new version directory and switches ``CURRENT``.
 
 Query-time filtering: kind, status, region prefix, maturity and created_at are kept
 as numpy arrays in memory (one mask per query, no SQL); fields / modes filters go
-through the indexed ``tags`` table.  Keyword hits are over-fetched by the inverse
-selectivity of the mask and then masked, with an unlimited fallback.
+through the in-memory tag masks.  Keyword hits are over-fetched by the inverse
+selectivity of the mask and then masked, with an unlimited fallback.  Very common query
+terms (``COMMON_FRACTION``) only add to the score of rows that match a rarer term, so that
+one frequent word does not make FTS5 compute bm25() for a fifth of the index.
 """
 from __future__ import annotations
 
