@@ -25,7 +25,8 @@ from core.contract_schemas import (ORG_KIND_TO_PARTY, ContractAmendIn, ContractI
                                    ContractStatus, ContractSubType, ContractTerminateIn, ContractType,
                                    ConversionMode, PartyIn, PartyOut, PartyType, check_contract_rules)
 from core.db import utcnow
-from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed, validation_failed_from_pydantic
+from core.errors import (Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed,
+                         validation_failed_from_pydantic)
 from core.models import Achievement, Attachment, Match, MatchReview, Organization, TechProblem, User
 from core.models.contracts import Contract, ContractAmendment
 from core.money import to_wan
@@ -35,7 +36,8 @@ from core.vocab import PatentType, Role
 __all__ = [
     "ContractFilters", "register", "register_contract_for_match", "amend", "terminate", "get", "get_for",
     "list_for", "visible_clause", "to_out", "can_view", "can_register", "add_attachment",
-    "CONTRACTABLE_MATCH_STATUSES", "conversion_mode_of", "link_to_match", "all_for",
+    "CONTRACTABLE_MATCH_STATUSES", "conversion_mode_of", "link_to_match", "all_for", "can_manage",
+    "ensure_amendable", "ensure_terminable", "can_amend", "can_terminate",
 ]
 
 # A match can be contracted once a broker accepted it (and while it is not closed).
@@ -57,6 +59,39 @@ def can_register(user) -> bool:
 def can_manage(user) -> bool:
     """Amend and terminate: the registering authority only."""
     return perm.is_staff(user)
+
+
+def ensure_amendable(actor, contract: Contract) -> None:
+    """Raise what :func:`amend` raises before looking at the input (role, status)."""
+    if actor is not None:
+        perm.require(can_manage(actor), "只有科技局可以变更技术合同登记")
+    if contract.status == "terminated":
+        raise InvalidTransition("已终止的合同不能变更")
+
+
+def ensure_terminable(actor, contract: Contract) -> None:
+    """Raise what :func:`terminate` raises before looking at the input (role, status)."""
+    if actor is not None:
+        perm.require(can_manage(actor), "只有科技局可以终止技术合同")
+    if contract.status == "terminated":
+        raise InvalidTransition("合同已终止")
+
+
+def can_amend(actor, contract: Contract) -> bool:
+    """Whether :func:`amend` accepts this actor and contract (pages offer the action only then)."""
+    try:
+        ensure_amendable(actor, contract)
+    except (PermissionDenied, InvalidTransition):
+        return False
+    return True
+
+
+def can_terminate(actor, contract: Contract) -> bool:
+    try:
+        ensure_terminable(actor, contract)
+    except (PermissionDenied, InvalidTransition):
+        return False
+    return True
 
 
 def visible_clause(user):
@@ -298,10 +333,7 @@ def amend(session: Session, actor, contract_id: int, data: ContractAmendIn | dic
     """Change a registered contract. Every amendment is kept with who, when, why and what."""
     data = _validate(ContractAmendIn, data)
     c = get(session, contract_id)
-    if actor is not None:
-        perm.require(can_manage(actor), "只有科技局可以变更技术合同登记")
-    if c.status == "terminated":
-        raise InvalidTransition("已终止的合同不能变更")
+    ensure_amendable(actor, c)
     given = data.model_dump(exclude_unset=True, exclude={"reason", "seller", "buyer"})
     new = {k: getattr(c, k) for k in AMENDABLE}
     for k, v in given.items():
@@ -353,10 +385,7 @@ def terminate(session: Session, actor, contract_id: int, data: ContractTerminate
     """Terminate (解除/撤销) a contract: it leaves every indicator; the history stays."""
     data = _validate(ContractTerminateIn, data)
     c = get(session, contract_id)
-    if actor is not None:
-        perm.require(can_manage(actor), "只有科技局可以终止技术合同")
-    if c.status == "terminated":
-        raise InvalidTransition("合同已终止")
+    ensure_terminable(actor, c)
     when = data.terminated_on or date.today()
     if when < c.signed_on:
         raise ValidationFailed("终止日期不能早于签订日期", field="terminated_on")

@@ -142,6 +142,22 @@ def test_terminate(db, bureau, make_contract):
         contracts.amend(db, bureau, c.id, {"reason": "终止后变更", "total_amount": "1"})
 
 
+def test_can_amend_and_terminate_follow_the_service(db, factory, bureau, make_contract):
+    c = make_contract(bureau)
+    broker = factory.user("broker")
+    assert contracts.can_amend(bureau, c) and contracts.can_terminate(bureau, c)
+    assert not contracts.can_amend(broker, c) and not contracts.can_terminate(broker, c)
+    with pytest.raises(PermissionDenied):
+        contracts.ensure_amendable(broker, c)
+    contracts.terminate(db, bureau, c.id, {"reason": "双方协商解除"})
+    db.commit()
+    assert not contracts.can_amend(bureau, c) and not contracts.can_terminate(bureau, c)
+    with pytest.raises(InvalidTransition, match="已终止的合同不能变更"):
+        contracts.ensure_amendable(bureau, c)
+    with pytest.raises(InvalidTransition, match="合同已终止"):
+        contracts.ensure_terminable(bureau, c)
+
+
 def test_terminate_before_signing_refused(db, bureau, make_contract):
     c = make_contract(bureau)
     with pytest.raises(ValidationFailed):
