@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pydantic import ValidationError
 
 from core.errors import DomainError, validation_failed_from_pydantic
-from core.money import MoneyError, wan_to_yuan
+from core.money import MoneyError, to_wan, wan_to_yuan
 
 _SPLIT = re.compile(r"[,，、;；\s]+")
 
@@ -54,6 +54,13 @@ def wan_field(form, name: str, errors: dict[str, str]) -> Decimal | None:
         errors[name] = "金额不能为负数"
         return None
     return value
+
+
+def wan_text(yuan: Decimal | None) -> str:
+    """Stored yuan → the exact 万元 number for a form input ('58.5', '0.0001'); '' for None."""
+    if yuan is None:
+        return ""
+    return str(to_wan(Decimal(yuan), 6)).rstrip("0").rstrip(".")
 
 
 def int_field(form, name: str, errors: dict[str, str]) -> int | None:

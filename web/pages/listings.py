@@ -79,14 +79,12 @@ def _form_values(kind: str, obj=None, form=None) -> dict:
         return v
     if obj is None:
         return {"fields": [], "coop_modes": [], "transfer_modes": []}
-    from web.templating import _wan_num
-
     v = {"title": obj.title, "fields": obj.fields or [], "keywords": "、".join(obj.keywords or []),
          "region": obj.region, "contact_name": obj.contact_name, "contact_phone": obj.contact_phone}
     if kind == "problem":
         v.update(description=obj.description, indicators=obj.indicators, conditions=obj.conditions,
-                 budget_min=_wan_num(obj.budget_min, 6).rstrip("0").rstrip(".") if obj.budget_min is not None else "",
-                 budget_max=_wan_num(obj.budget_max, 6).rstrip("0").rstrip(".") if obj.budget_max is not None else "",
+                 budget_min=forms.wan_text(obj.budget_min),
+                 budget_max=forms.wan_text(obj.budget_max),
                  coop_modes=obj.coop_modes or [], required_maturity=obj.required_maturity or "",
                  deadline=obj.deadline.isoformat() if obj.deadline else "")
     else:
@@ -96,7 +94,7 @@ def _form_values(kind: str, obj=None, form=None) -> dict:
                  patents="\n".join(f"{p.get('number')},{PatentType(p.get('type', 'invention')).label}"
                                    for p in (obj.patents or [])),
                  transfer_modes=obj.transfer_modes or [],
-                 asking_price=_wan_num(obj.asking_price, 6).rstrip("0").rstrip(".") if obj.asking_price is not None else "",
+                 asking_price=forms.wan_text(obj.asking_price),
                  inventors="、".join(obj.inventors or []))
     return v
 
