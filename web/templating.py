@@ -38,6 +38,15 @@ def _wan_num(yuan, places: int = 2) -> str:
     return str(to_wan(Decimal(yuan), places))
 
 
+def wan_exact(yuan) -> str:
+    """Exact 万元 with the unit, at least two decimals: '58.50万元', '100.0001万元' (no rounding)."""
+    if yuan is None or yuan == "":
+        return ""
+    w = to_wan(Decimal(yuan), 6)
+    w = w.quantize(Decimal("0.01")) if w == w.quantize(Decimal("0.01")) else w.normalize()
+    return f"{w:,}万元"
+
+
 def _date(value) -> str:
     """YYYY-MM-DD (local time for timestamps)."""
     if value is None or value == "":
@@ -99,7 +108,7 @@ def _region(code) -> str:
 
 
 env.filters.update(
-    wan=_wan, wan_num=_wan_num, date=_date, datetime=_datetime, pct=_pct, region=_region,
+    wan=_wan, wan_num=_wan_num, wan_exact=wan_exact, date=_date, datetime=_datetime, pct=_pct, region=_region,
     maturity=_label(Maturity), coop_mode=_label(CoopMode), transfer_mode=_label(TransferMode),
     role=_label(Role), org_kind=_label(OrgKind), patent_type=_label(PatentType),
     user_status=_label(UserStatus), listing_status=_status_label,

@@ -12,12 +12,14 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from api.deps import DB
-from core.contract_schemas import ContractSubType, ContractType, ConversionMode, PartyType
-from core.errors import DomainError, ValidationFailed
+from core.contract_schemas import (CONTRACT_LABELS, ContractStatus, ContractSubType, ContractType, ConversionMode,
+                                   PartyType)
+from core.errors import Conflict, DomainError, ValidationFailed
 from core.services import accounts, contracts
+from core.vocab import PatentType
 from web import forms
 from web.security import Bureau, BrokerOrBureau, LoggedIn, csrf_protect
-from web.templating import render
+from web.templating import render, wan_exact
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -29,6 +31,13 @@ CONTRACT_TEXT = ("reg_number", "project_name", "contract_type", "sub_type", "con
                  "tech_amount")
 
 
+MONEY_FIELDS = ("total_amount", "tech_amount")  # entered in 万元
+SIDES = ("seller", "buyer")
+# Refusals of the input itself: shown on the form (422) with what the user typed. Other domain
+# errors (not found, not allowed, already terminated) get the usual error page.
+INPUT_ERRORS = (ValidationError, ValidationFailed, Conflict, forms.FormErrors)
+
+
 def _party(form, side: str, errors: dict) -> dict | None:
     org_id = forms.int_field(form, f"{side}.org_id", errors)
     name, region, ptype = (forms.optional(form, f"{side}.{k}") for k in ("name", "region", "party_type"))
@@ -37,32 +46,74 @@ def _party(form, side: str, errors: dict) -> dict | None:
     return {"org_id": org_id, "name": name, "region": region, "party_type": ptype}
 
 
-def _contract_payload(form) -> tuple[dict, dict]:
-    errors: dict[str, str] = {}
-    p = {k: forms.optional(form, k) for k in CONTRACT_TEXT if k not in ("total_amount", "tech_amount")}
+def _contract_values(form, errors: dict) -> dict:
+    """The contract fields of the registration/amendment form; None = left blank."""
+    p = {k: forms.optional(form, k) for k in CONTRACT_TEXT if k not in MONEY_FIELDS}
     p["note"] = p["note"] or ""
     p["field"] = p["field"] or "其他"
-    p["total_amount"] = forms.wan_field(form, "total_amount", errors)
-    p["tech_amount"] = forms.wan_field(form, "tech_amount", errors)
-    for side in ("seller", "buyer"):
-        party = _party(form, side, errors)
-        if party is not None:
-            p[side] = party
+    for k in MONEY_FIELDS:
+        p[k] = forms.wan_field(form, k, errors)
+    for side in SIDES:
+        p[side] = _party(form, side, errors)
+    return p
+
+
+def _contract_payload(form) -> tuple[dict, dict]:
+    errors: dict[str, str] = {}
+    p = _contract_values(form, errors)
     for k in ("problem_id", "achievement_id"):
-        v = forms.int_field(form, k, errors)
-        if v is not None:
-            p[k] = v
+        p[k] = forms.int_field(form, k, errors)
     return {k: v for k, v in p.items() if v is not None}, errors
 
 
-def _contract_form(request, *, match=None, values=None, errors=None, general=None, status=200):
+def _amend_payload(form) -> tuple[dict, dict]:
+    """Every field the amendment form shows replaces the stored value (a blank optional field
+    clears it; the service refuses a blank required one); a party left wholly blank is kept."""
+    errors: dict[str, str] = {}
+    p = _contract_values(form, errors)
+    payload = {k: v for k, v in p.items() if k in form and k not in SIDES}
+    payload.update({side: p[side] for side in SIDES if p[side] is not None})
+    reason = forms.optional(form, "reason")
+    if reason is not None:
+        payload["reason"] = reason
+    return payload, errors
+
+
+def _as_form_text(values: dict) -> dict:
+    """Stored values as form inputs show them: '' for None, dates as YYYY-MM-DD."""
+    return {k: "" if v is None else v.isoformat() if isinstance(v, date) else str(v) for k, v in values.items()}
+
+
+def _submitted(form) -> dict:
+    """The form as typed, to show it again with the errors."""
+    return {k: forms.text(form, k) for k in form.keys() if k != "csrf_token"}
+
+
+def _stored_values(c) -> dict:
+    """A registered contract as the registration form shows it (amounts in exact 万元)."""
+    v = {k: getattr(c, k) for k in CONTRACT_TEXT}
+    for k in MONEY_FIELDS:
+        v[k] = forms.wan_text(v[k])
+    for side in SIDES:
+        v[f"{side}.org_id"] = getattr(c, f"{side}_org_id")
+        v[f"{side}.name"] = getattr(c, f"{side}_name")
+        v[f"{side}.region"] = getattr(c, f"{side}_region")
+        v[f"{side}.party_type"] = getattr(c, f"{side}_type")
+    return _as_form_text(v)
+
+
+def _contract_form(request, *, match=None, contract=None, values=None, errors=None, general=None, status=200):
+    """The registration form, or (contract given) the amendment form of that contract."""
     today = date.today()
-    values = values if values is not None else {"signed_on": today.isoformat(), "registered_on": today.isoformat()}
+    if values is None:
+        values = (_stored_values(contract) if contract is not None
+                  else {"signed_on": today.isoformat(), "registered_on": today.isoformat()})
     if match is not None and values.get("project_name") is None:
         values.setdefault("project_name", match.problem.title)
         values.setdefault("field", (match.achievement.fields or match.problem.fields or ["其他"])[0])
     return render(request, "bureau/contract_form.html", {
-        "match": match, "values": values, "errors": errors or {}, "general": general or [],
+        "match": match, "contract": contract, "values": values, "errors": errors or {}, "general": general or [],
+        "action": f"/contracts/{contract.id}/amend" if contract is not None else "/contracts/new",
         "contract_types": ContractType.choices(), "sub_types": ContractSubType.choices(),
         "conversion_modes": ConversionMode.choices(), "party_types": PartyType.choices(),
     }, status_code=status)
@@ -100,10 +151,9 @@ async def contract_create(request: Request, db: DB, user: BrokerOrBureau):
     except (ValidationError, DomainError, forms.FormErrors) as e:
         db.rollback()
         fe = forms.collect(e)
-        values = {k: forms.text(form, k) for k in form.keys() if k != "csrf_token"}
         match = _match_for_contract(db, user, match_id)
-        return _contract_form(request, match=match, values=values, errors=fe.fields, general=fe.general,
-                              status=422)
+        return _contract_form(request, match=match, values=_submitted(form), errors=fe.fields,
+                              general=fe.general, status=422)
     request.session["flash"] = f"技术合同 {c.reg_number} 已登记"
     return RedirectResponse(f"/contracts/{c.id}", status_code=303)
 
@@ -111,7 +161,101 @@ async def contract_create(request: Request, db: DB, user: BrokerOrBureau):
 @router.get("/contracts/{contract_id:int}")
 def contract_detail(request: Request, db: DB, user: LoggedIn, contract_id: int):
     c = contracts.get_for(db, user, contract_id)
-    return render(request, "bureau/contract.html", {"c": contracts.to_out(db, c)})
+    out = contracts.to_out(db, c)
+    return render(request, "bureau/contract.html", {
+        "c": out, "history": [_history_entry(a) for a in out.amendments],
+        "can_amend": contracts.can_amend(user, c), "can_terminate": contracts.can_terminate(user, c),
+    })
+
+
+@router.get("/contracts/{contract_id:int}/amend")
+def contract_amend_form(request: Request, db: DB, user: Bureau, contract_id: int):
+    c = contracts.get_for(db, user, contract_id)
+    contracts.ensure_amendable(user, c)
+    return _contract_form(request, contract=c)
+
+
+@router.post("/contracts/{contract_id:int}/amend")
+async def contract_amend(request: Request, db: DB, user: Bureau, contract_id: int):
+    form = await request.form()
+    payload, early = _amend_payload(form)
+    try:
+        if early:
+            raise forms.FormErrors(early)
+        c = contracts.amend(db, user, contract_id, payload)
+        db.commit()
+    except INPUT_ERRORS as e:
+        db.rollback()
+        fe = forms.collect(e)
+        c = contracts.get_for(db, user, contract_id)
+        return _contract_form(request, contract=c, values=_submitted(form), errors=fe.fields,
+                              general=fe.general, status=422)
+    request.session["flash"] = f"技术合同 {c.reg_number} 已变更"
+    return RedirectResponse(f"/contracts/{c.id}", status_code=303)
+
+
+def _terminate_form(request, db, c, values: dict, errors=None, general=None, status=200):
+    return render(request, "bureau/contract_terminate.html", {
+        "c": contracts.to_out(db, c, with_history=False), "values": values, "errors": errors or {},
+        "general": general or []}, status_code=status)
+
+
+@router.get("/contracts/{contract_id:int}/terminate")
+def contract_terminate_form(request: Request, db: DB, user: Bureau, contract_id: int):
+    c = contracts.get_for(db, user, contract_id)
+    contracts.ensure_terminable(user, c)
+    return _terminate_form(request, db, c, {"terminated_on": date.today().isoformat()})
+
+
+@router.post("/contracts/{contract_id:int}/terminate")
+async def contract_terminate(request: Request, db: DB, user: Bureau, contract_id: int):
+    form = await request.form()
+    values = {k: forms.text(form, k) for k in ("reason", "terminated_on")}
+    try:
+        c = contracts.terminate(db, user, contract_id, {k: v for k, v in values.items() if v})
+        db.commit()
+    except INPUT_ERRORS as e:
+        db.rollback()
+        fe = forms.collect(e)
+        c = contracts.get_for(db, user, contract_id)
+        return _terminate_form(request, db, c, values, fe.fields, fe.general, status=422)
+    request.session["flash"] = f"技术合同 {c.reg_number} 已终止"
+    return RedirectResponse(f"/contracts/{c.id}", status_code=303)
+
+
+# What the amendment history shows: labels and readable values of the stored changes.
+CHANGE_LABELS = {
+    **CONTRACT_LABELS, "status": "状态",
+    **{f"{side}_{k}": f"{label}{what}" for side, label in (("seller", "卖方"), ("buyer", "买方"))
+       for k, what in (("org_id", "平台单位编号"), ("name", "名称"), ("region", "地区"), ("type", "单位类型"))},
+}
+CHANGE_ENUMS = {"contract_type": ContractType, "sub_type": ContractSubType, "conversion_mode": ConversionMode,
+                "ip_type": PatentType, "seller_type": PartyType, "buyer_type": PartyType, "status": ContractStatus}
+AMENDMENT_KINDS = {"amend": "变更", "terminate": "终止", "link": "关联撮合"}
+
+
+def _change_text(field: str, value) -> str:
+    from core import regions
+
+    if value is None or value == "":
+        return "（空）"
+    if field in MONEY_FIELDS:
+        return wan_exact(value)
+    if field in CHANGE_ENUMS:
+        try:
+            return CHANGE_ENUMS[field](value).label
+        except ValueError:
+            return str(value)
+    if field.endswith("_region"):
+        return f"{regions.full_name(value) or value}（{value}）"
+    return str(value)
+
+
+def _history_entry(a) -> dict:
+    rows = [{"label": CHANGE_LABELS.get(k, k), "old": _change_text(k, old), "new": _change_text(k, new)}
+            for k, (old, new) in a.changes.items()]
+    return {"kind": AMENDMENT_KINDS.get(a.kind, a.kind), "at": a.at, "actor": a.actor_name or "系统",
+            "reason": a.reason, "changes": rows}
 
 
 def _contract_filters(qp) -> tuple[contracts.ContractFilters, dict]:
