@@ -1,5 +1,5 @@
-"""Bureau pages that change registered records: contract amendment (变更) and termination (终止)
-— over the real services, on SQLite and PostgreSQL."""
+"""Bureau pages that change registered records: contract amendment (变更) and termination (终止),
+event edit and delete — over the real services, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from core.models.contracts import Contract, ContractAmendment
-from core.services import contracts
+from core.models.contracts import Contract, ContractAmendment, Event
+from core.services import contracts, events
 from tests.web.conftest import csrf_of
 
 
@@ -225,14 +225,85 @@ def test_other_roles_cannot_amend_or_terminate(client, db, factory, bureau, web_
     assert _state(db, c.id) == before
 
 
-def test_contract_changes_require_csrf(client, db, bureau, web_login):
+def test_contract_and_event_changes_require_csrf(client, db, bureau, web_login):
     c = _contract(db, bureau)
+    ev = events.create(db, bureau, {"title": "新能源供需对接会", "held_on": date(2026, 4, 1), "region": "330400"})
+    db.commit()
     web_login(bureau)
     before = _state(db, c.id)
     for path, data in ((f"/contracts/{c.id}/amend", {"total_amount": "1", "reason": "无令牌变更"}),
-                       (f"/contracts/{c.id}/terminate", {"reason": "无令牌终止"})):
+                       (f"/contracts/{c.id}/terminate", {"reason": "无令牌终止"}),
+                       (f"/bureau/events/{ev.id}/edit", {"title": "被篡改的活动", "held_on": "2026-04-01",
+                                                         "region": "330400", "kind": "matchmaking"}),
+                       (f"/bureau/events/{ev.id}/delete", {})):
         r = client.post(path, data=data)
         assert r.status_code == 403 and "刷新页面" in r.text, path
         r = client.post(path, data=dict(data, csrf_token="forged"))
         assert r.status_code == 403, path
     assert _state(db, c.id) == before
+    db.expire_all()
+    assert db.get(Event, ev.id).title == "新能源供需对接会"
+
+
+def test_event_edit_and_delete(client, db, bureau, web_login):
+    ev = events.create(db, bureau, {"title": "新能源供需对接会", "kind": "matchmaking", "held_on": date(2026, 4, 1),
+                                    "region": "330400", "attendance": 120, "enterprises": 30, "matches_made": 5})
+    db.commit()
+    eid = ev.id
+    web_login(bureau)
+    listing = client.get("/bureau/events?year=2026").text
+    assert f'href="/bureau/events/{eid}/edit"' in listing and f'href="/bureau/events/{eid}/delete"' in listing
+    form = form_fields(client.get(f"/bureau/events/{eid}/edit").text, f"/bureau/events/{eid}/edit")
+    assert (form["title"], form["attendance"], form["held_on"]) == ("新能源供需对接会", "120", "2026-04-01")
+
+    r = client.post(f"/bureau/events/{eid}/edit", data=dict(form, title="", attendance="150"))
+    assert r.status_code == 422 and 'id="err-title"' in r.text and "必填项不能为空" in r.text
+    assert 'value="150"' in r.text
+    r = client.post(f"/bureau/events/{eid}/edit", data=dict(form, attendance="-3"))
+    assert r.status_code == 422 and 'id="err-attendance"' in r.text and "不能小于 0" in r.text
+    db.expire_all()
+    assert (db.get(Event, eid).title, db.get(Event, eid).attendance) == ("新能源供需对接会", 120)
+
+    r = client.post(f"/bureau/events/{eid}/edit", data=dict(form, title="新能源与储能供需对接会",
+                                                              attendance="150", venue=""), follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/bureau/events?year=2026"
+    db.expire_all()
+    e = db.get(Event, eid)
+    assert (e.title, e.attendance, e.enterprises, e.matches_made) == ("新能源与储能供需对接会", 150, 30, 5)
+    assert "已修改对接活动“新能源与储能供需对接会”" in client.get("/bureau/events?year=2026").text
+
+    # delete: a confirmation page first (GET deletes nothing), then the POST
+    page = client.get(f"/bureau/events/{eid}/delete")
+    assert page.status_code == 200 and "确认删除" in page.text and "新能源与储能供需对接会" in page.text
+    assert form_fields(page.text, f"/bureau/events/{eid}/delete")["csrf_token"]
+    db.expire_all()
+    assert db.get(Event, eid) is not None
+    r = client.post(f"/bureau/events/{eid}/delete", data={"csrf_token": csrf_of(client, "/bureau/events")},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    db.expire_all()
+    assert db.get(Event, eid) is None
+    page = client.get(r.headers["location"]).text
+    assert "已删除对接活动“新能源与储能供需对接会”" in page and f"/bureau/events/{eid}/edit" not in page
+    assert client.get(f"/bureau/events/{eid}/edit").status_code == 404
+
+
+def test_event_edit_and_delete_refused_for_other_roles(client, db, factory, web_login):
+    broker = factory.user("broker")
+    # even an event the broker recorded: the bureau events pages are the bureau's
+    ev = events.create(db, broker, {"title": "成果路演", "kind": "roadshow", "held_on": date(2026, 5, 1),
+                                    "region": "330400"})
+    db.commit()
+    for user in (broker, factory.user("enterprise")):
+        web_login(user)
+        token = csrf_of(client, "/")
+        assert client.get(f"/bureau/events/{ev.id}/edit").status_code == 403
+        assert client.get(f"/bureau/events/{ev.id}/delete").status_code == 403
+        r = client.post(f"/bureau/events/{ev.id}/edit", data={"csrf_token": token, "title": "改名的路演",
+                                                              "kind": "roadshow", "held_on": "2026-05-01",
+                                                              "region": "330400"})
+        assert r.status_code == 403 and "无权访问" in r.text
+        r = client.post(f"/bureau/events/{ev.id}/delete", data={"csrf_token": token})
+        assert r.status_code == 403
+    db.expire_all()
+    assert db.get(Event, ev.id).title == "成果路演"

@@ -467,6 +467,68 @@ async def events_create(request: Request, db: DB, user: Bureau):
     return RedirectResponse(f"/bureau/events?year={ev.held_on.year}", status_code=303)
 
 
+def _event_values(ev) -> dict:
+    v = {k: getattr(ev, k) for k in EVENT_FIELDS}
+    return _as_form_text(v)
+
+
+def _event_form(request, ev, values, errors=None, general=None, status=200):
+    from core.contract_schemas import EventKind
+
+    return render(request, "bureau/event_form.html", {
+        "ev": ev, "values": values, "errors": errors or {}, "general": general or [], "kinds": EventKind.choices(),
+    }, status_code=status)
+
+
+@router.get("/bureau/events/{event_id:int}/edit")
+def event_edit(request: Request, db: DB, user: Bureau, event_id: int):
+    from core.services import events
+
+    ev = events.get(db, event_id)
+    return _event_form(request, ev, _event_values(ev))
+
+
+@router.post("/bureau/events/{event_id:int}/edit")
+async def event_update(request: Request, db: DB, user: Bureau, event_id: int):
+    from core.services import events
+
+    form = await request.form()
+    values = {k: forms.text(form, k) for k in EVENT_FIELDS}
+    # Every field the form shows is replaced: a blank venue/note clears it, any other blank field
+    # is sent as None (the service refuses a blank required field).
+    payload = {k: v if v or k in ("venue", "note") else None for k, v in values.items()}
+    try:
+        ev = events.update(db, user, event_id, payload)
+        db.commit()
+    except INPUT_ERRORS as e:
+        db.rollback()
+        fe = forms.collect(e)
+        return _event_form(request, events.get(db, event_id), values, fe.fields, fe.general, status=422)
+    request.session["flash"] = f"已修改对接活动“{ev.title}”"
+    return RedirectResponse(f"/bureau/events?year={ev.held_on.year}", status_code=303)
+
+
+@router.get("/bureau/events/{event_id:int}/delete")
+def event_delete_confirm(request: Request, db: DB, user: Bureau, event_id: int):
+    from core.contract_schemas import EventKind
+    from core.services import events
+
+    return render(request, "bureau/event_delete.html", {"ev": events.get(db, event_id),
+                                                         "kinds": EventKind.choices()})
+
+
+@router.post("/bureau/events/{event_id:int}/delete")
+def event_delete(request: Request, db: DB, user: Bureau, event_id: int):
+    from core.services import events
+
+    ev = events.get(db, event_id)
+    title, year = ev.title, ev.held_on.year
+    events.delete(db, user, event_id)
+    db.commit()
+    request.session["flash"] = f"已删除对接活动“{title}”"
+    return RedirectResponse(f"/bureau/events?year={year}", status_code=303)
+
+
 # ----------------------------------------------------------------- imports
 
 IMPORT_KINDS = [("problem", "技术需求"), ("achievement", "科技成果"), ("contract", "技术合同")]
