@@ -230,6 +230,57 @@ def test_3_bureau_contract_moves_dashboard_and_xlsx(open_session, live, shots, t
     assert not bu.errors and not phone.errors
 
 
+def test_3b_bureau_amends_terminates_and_edits_events_on_a_phone(open_session, live):
+    base, acc = live
+    year = date.today().year
+    reg_number = f"{year}330400000123"  # registered in journey 3
+    s = open_session(acc["bureau"], viewport=PHONE)
+    p = s.page
+    s.go("/bureau/contracts")
+    p.get_by_role("link", name=reg_number).click()
+    p.get_by_role("link", name="变更登记").click()
+    p.wait_for_url(re.compile(r"/contracts/\d+/amend$"))
+    _fits_phone(s)
+    assert p.get_by_label("合同成交额（万元）").input_value() == "58.5"
+    p.get_by_label("合同成交额（万元）").fill("60.25")
+    p.get_by_label("变更原因").fill("签订补充协议，增加培训服务")
+    p.get_by_role("button", name="提交变更").click()
+    p.wait_for_url(re.compile(r"/contracts/\d+$"))
+    history = p.locator("#history").inner_text()
+    assert "科技局李科长" in history and "签订补充协议，增加培训服务" in history
+    assert "58.50万元" in history and "60.25万元" in history
+    _fits_phone(s)
+    p.get_by_role("link", name="终止合同").click()
+    _fits_phone(s)
+    p.get_by_label("终止原因").fill("双方协商解除")
+    p.get_by_role("button", name="确认终止").click()
+    p.wait_for_url(re.compile(r"/contracts/\d+$"))
+    assert p.locator("#contract-status").inner_text() == "已终止"
+    assert "双方协商解除" in p.locator("#termination").inner_text()
+    assert p.get_by_role("link", name="变更登记").count() == 0 and p.get_by_role("link", name="终止合同").count() == 0
+
+    s.go(f"/bureau/events?year={year}")
+    p.get_by_label("活动名称").fill("储能技术成果路演")
+    p.get_by_label("参加人次").fill("80")
+    p.get_by_role("button", name="登记").click()
+    p.wait_for_load_state()
+    row = p.locator("tr", has_text="储能技术成果路演")
+    row.get_by_role("link", name="修改").click()
+    _fits_phone(s)
+    p.get_by_label("参加人次").fill("95")
+    p.get_by_role("button", name="保存修改").click()
+    p.wait_for_load_state()
+    assert "95" in p.locator("tr", has_text="储能技术成果路演").inner_text()
+    _fits_phone(s)
+    p.locator("tr", has_text="储能技术成果路演").get_by_role("link", name="删除").click()
+    _fits_phone(s)
+    p.get_by_role("button", name="确认删除").click()
+    p.wait_for_load_state()
+    assert "已删除对接活动" in p.locator(".flash").inner_text()
+    assert p.locator("tr", has_text="储能技术成果路演").count() == 0
+    assert not s.errors
+
+
 @pytest.mark.parametrize("role,forbidden", [
     ("enterprise", ["/achievements/new", "/broker/queue", "/bureau/dashboard", "/bureau/contracts"]),
     ("university", ["/problems/new", "/my/problems", "/broker/pipeline", "/bureau/targets"]),
