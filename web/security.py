@@ -12,7 +12,7 @@ from api.deps import DB
 from core.db import get_sessionmaker
 from core.errors import NotAuthenticated, PermissionDenied
 from core.models import User
-from core.services import accounts
+from core.services import accounts, notifications
 
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
@@ -59,6 +59,8 @@ def page_user(request: Request, db: DB) -> User | None:
     uid = request.session.get("uid") if "session" in request.scope else None
     user = accounts.active_user(db, uid)
     request.state.user = user
+    # for the 消息 link in the header of every page
+    request.state.unread = notifications.unread_count(db, user) if user is not None else 0
     return user
 
 

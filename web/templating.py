@@ -148,6 +148,7 @@ def render(request: Request, name: str, context: dict | None = None, status_code
         "path": request.url.path,
         "flash": request.session.pop("flash", None) if "session" in request.scope else None,
         "flash_kind": request.session.pop("flash_kind", None) if "session" in request.scope else None,
+        "unread": getattr(request.state, "unread", 0) if user else 0,
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)

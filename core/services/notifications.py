@@ -4,7 +4,7 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import hooks
@@ -33,6 +33,11 @@ def unread(session: Session, user, limit: int = 50) -> list[Notification]:
     return list(session.scalars(
         select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def unread_count(session: Session, user) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
 def list_for(session: Session, user, limit: int = 100) -> list[Notification]:

@@ -212,3 +212,21 @@ def test_charts_are_served_locally(client):
     for tpl in (Path(web.__file__).parent / "templates").rglob("*.html"):
         text = tpl.read_text(encoding="utf-8")
         assert '<script src="http' not in text and "cdn" not in text.lower(), tpl
+
+
+def test_unread_notifications_badge(client, db, factory, web_login, csrf):
+    from core.services import notifications
+
+    user = factory.user("enterprise")
+    other = factory.user("enterprise")
+    for i in range(2):
+        notifications.notify(db, user.id, "match", f"新的推荐 {i}")
+    notifications.notify(db, other.id, "match", "别人的消息")
+    db.commit()
+    assert 'class="badge warn unread"' not in client.get("/").text  # anonymous: no badge
+    web_login(user)
+    page = client.get("/").text
+    assert 'class="badge warn unread">2<span class="skip"> 条未读</span>' in page
+    r = client.post("/notifications/read", data={"csrf_token": csrf("/notifications")}, follow_redirects=True)
+    assert r.status_code == 200 and 'class="badge warn unread"' not in r.text
+    assert notifications.unread_count(db, other) == 1
