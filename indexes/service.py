@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -391,15 +393,27 @@ class SearchService:
 
 
 _executor = None
+_executor_lock = threading.Lock()
 
 
 def _pool():
     global _executor
-    if _executor is None:
-        from concurrent.futures import ThreadPoolExecutor
+    with _executor_lock:
+        if _executor is None:
+            from concurrent.futures import ThreadPoolExecutor
 
-        _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-bm25")
-    return _executor
+            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-bm25")
+        return _executor
+
+
+def _forget_pool_in_child() -> None:
+    """A forked child (the batch matcher's workers) inherits the pool object but not its
+    threads: a search there would wait forever for a result. Start a fresh pool instead."""
+    global _executor, _executor_lock
+    _executor, _executor_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 def _filters(filters: Filters | None, kind: str | None, published_only: bool | None) -> Filters:

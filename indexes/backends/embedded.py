@@ -170,7 +170,7 @@ class _Version:
                 "WHERE gen > ?", (self.gen,)).fetchall()  # no ORDER BY: it would turn off docs_gen
             rows.sort()
             if rows:
-                self._grow(rows[-1][0] + 1 if rows else 0)
+                self._grow(rows[-1][0] + 1)
                 size = self.vec_path.stat().st_size // (4 * self.dim)
                 r_idx = np.array([r[0] for r in rows], np.int64)
                 for row, key, kind, status, region, mat, created, deleted in rows:
@@ -196,7 +196,6 @@ class _Version:
                 self._read_vectors(r_idx[r_idx < size], size)
                 self.n = max(self.n, int(r_idx.max()) + 1)
             self.gen = g
-
 
     def _read_vectors(self, rows: np.ndarray, size: int) -> None:
         """Copy rows of the vector file into ``V``: a few rows (one new listing) by pread,

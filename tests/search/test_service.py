@@ -177,3 +177,21 @@ def test_demo_listing_paraphrase_top5(make_backend, analyzer, encoder, emb_cache
     for demo_id, text in DEMO_PARAPHRASES.items():
         res = svc.search(text, kind="achievement", mode="hybrid", size=5)
         assert by_demo[demo_id] in ids(res), (demo_id, [h.title for h in res.hits])
+
+
+def test_hybrid_search_works_in_a_forked_child(service):
+    """The batch matcher forks workers after the parent has searched: the child must not
+    wait on the parent's BM25 thread pool (its threads do not survive the fork)."""
+    import multiprocessing as mp
+
+    q = "退役锂电池回收"
+    expected = ids(service.search(q, mode="hybrid"))  # starts the pool in this process
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=lambda: out.put(ids(service.search(q, mode="hybrid"))))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung in hybrid search")
+    assert child.exitcode == 0 and out.get(timeout=5) == expected
