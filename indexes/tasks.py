@@ -9,25 +9,33 @@ from __future__ import annotations
 from core.celery_app import app
 
 
+def _retryable() -> tuple[type[BaseException], ...]:
+    """Errors worth a later retry: the embedded index busy or an Elasticsearch node unreachable."""
+    import sqlite3
+
+    out: tuple[type[BaseException], ...] = (sqlite3.OperationalError,)
+    try:
+        from elasticsearch import ConnectionError as ESConnectionError
+        from elasticsearch import ConnectionTimeout
+
+        out += (ESConnectionError, ConnectionTimeout)
+    except ImportError:  # pragma: no cover
+        pass
+    return out
+
+
+RETRYABLE = _retryable()
+
+
 @app.task(name="techmatch.index_listing", bind=True, max_retries=5, default_retry_delay=10)
 def index_listing(self, kind: str, listing_id: int) -> str:
     from core.db import session_scope
     from indexes.service import get_search_service
 
-    import sqlite3
-
-    retryable: tuple[type[BaseException], ...] = (TimeoutError, sqlite3.OperationalError)
-    try:
-        from elasticsearch import ConnectionError as ESConnectionError
-        from elasticsearch import ConnectionTimeout
-
-        retryable += (ESConnectionError, ConnectionTimeout)
-    except ImportError:  # pragma: no cover
-        pass
     try:
         with session_scope() as session:
             return get_search_service().index_listing(session, kind, listing_id)
-    except retryable as exc:  # index locked / ES unreachable: try again later
+    except RETRYABLE as exc:  # index locked / ES unreachable: try again later
         if self.request.is_eager:
             raise
         raise self.retry(exc=exc) from exc

@@ -7,6 +7,7 @@ twice leaves the same proposals (one row per pair, scores rewritten with the sam
 from __future__ import annotations
 
 from core.celery_app import app
+from indexes.tasks import RETRYABLE
 
 
 @app.task(name="techmatch.match_listing", bind=True, max_retries=5, default_retry_delay=10)
@@ -19,5 +20,7 @@ def match_listing(self, kind: str, listing_id: int) -> dict:
     try:
         with session_scope() as session:
             return run(session, kind, int(listing_id))
-    except TimeoutError as exc:  # index writer lock busy: try again later
+    except RETRYABLE as exc:  # index busy / ES unreachable: try again later
+        if self.request.is_eager:
+            raise
         raise self.retry(exc=exc) from exc
