@@ -46,21 +46,39 @@ def test_refit_needs_enough_decisions(db, factory, people):
     assert r["kept"] is False and "不足" in r["message"]
 
 
-def test_refit_reports_held_out_figures_and_keeps_only_a_better_model(db, factory, people, settings, monkeypatch):
-    _decisions(db, factory, people, n=80)
-    # a deliberately poor model in force: the refit must beat it on the held-out split
-    poor = ScoringModel({k: 0.0 for k in FEATURES}, 2.0, "poor")
-    monkeypatch.setattr(model_mod, "load", lambda: poor)
+def _poor_model_in_force(monkeypatch):
+    """A deliberately poor model in force: the refit must beat it on the held-out split."""
     import matcher.refit as refit_mod
-    monkeypatch.setattr(refit_mod, "load", lambda: poor)
+
+    monkeypatch.setattr(refit_mod, "load", lambda: ScoringModel({k: 0.0 for k in FEATURES}, 2.0, "poor"))
+    return refit_mod
+
+
+def test_refit_keeps_a_model_better_on_held_out_and_not_worse_on_the_benchmark(db, factory, people, settings,
+                                                                               monkeypatch):
+    import json
+
+    from sqlalchemy import select
+
+    from core.models import AuditLog
+
+    _decisions(db, factory, people, n=80)
+    refit_mod = _poor_model_in_force(monkeypatch)
+    monkeypatch.setattr(refit_mod, "bench_ndcg", lambda model, path=None: 0.5)  # a tie on the benchmark
     r = refit(db, min_decisions=50, save=True)
-    assert r["decisions"] == 80
-    assert r["refit"]["log_loss"] < r["current"]["log_loss"]
-    bench_ok = (r["refit"]["bench_ndcg10"] is None or r["hand_set"]["bench_ndcg10"] is None
-                or r["refit"]["bench_ndcg10"] >= r["hand_set"]["bench_ndcg10"] - 1e-9)
-    assert r["kept"] is bench_ok
-    assert model_mod.local_path().exists() is bench_ok
-    if bench_ok:
-        import json
-        kept = ScoringModel.from_dict(json.loads(model_mod.local_path().read_text()))
-        assert kept.source == "refit" and kept.weights["semantic"] > 0
+    assert r["decisions"] == 80 and r["refit"]["log_loss"] < r["current"]["log_loss"]
+    assert r["kept"] is True and "已启用" in r["message"]
+    kept = ScoringModel.from_dict(json.loads(model_mod.local_path().read_text()))
+    assert kept.source == "refit" and kept.weights["semantic"] > 0
+    db.flush()  # the session does not autoflush
+    assert db.scalars(select(AuditLog.action).where(AuditLog.action == "matcher.refit")).all() == ["matcher.refit"]
+
+
+def test_refit_keeps_the_old_weights_when_the_benchmark_gets_worse(db, factory, people, settings, monkeypatch):
+    _decisions(db, factory, people, n=80)
+    refit_mod = _poor_model_in_force(monkeypatch)
+    monkeypatch.setattr(refit_mod, "bench_ndcg", lambda model, path=None: 0.4 if model.source == "refit" else 0.9)
+    r = refit(db, min_decisions=50, save=True)
+    assert r["refit"]["log_loss"] < r["current"]["log_loss"]  # better on held-out, yet refused
+    assert r["kept"] is False and "基准 nDCG@10 0.4000 低于人工设定权重的 0.9000" in r["message"]
+    assert not model_mod.local_path().exists()
