@@ -125,7 +125,12 @@ def test_bureau_targets_events_accounts(client, db, factory, web_login):
     r = client.post("/bureau/events", data={"csrf_token": token, "title": "x", "held_on": "2026-13-01",
                                             "region": "330400"})
     assert r.status_code == 422
-    assert client.get("/bureau/accounts").status_code == 200
+    pending = factory.org("university", name="待批研究院")
+    pending.approved = False
+    db.commit()
+    acc = client.get("/bureau/accounts")
+    assert acc.status_code == 200 and "待批研究院" in acc.text
+    assert "<title>账号审核 · techmatch</title>" in acc.text and acc.text.count("待审核单位") == 1
     assert client.get("/bureau/import").status_code == 200
     t = client.get("/bureau/import/template.xlsx?kind=problem")
     assert t.status_code == 200 and len(t.content) > 1000
