@@ -54,7 +54,7 @@ def table(title: str, rows: dict[str, dict]) -> str:
     return "\n".join(out)
 
 
-def labelled_task(calibrate: bool, model=None) -> tuple[dict, dict]:
+def labelled_task(model=None) -> tuple[dict, dict]:
     ach = []
     for p in sorted(ACH.glob("achievements_*.jsonl")):
         ach += E.load_jsonl(p)
@@ -157,7 +157,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--json")
     a = ap.parse_args(argv)
     report = {"machine": {"cpus": os.cpu_count(), "loadavg": os.getloadavg(), "python": platform.python_version()}}
-    lab, collected = labelled_task(a.calibrate)
+    lab, collected = labelled_task()
     report["labelled"] = lab
     print(table(f"Labelled enterprise problems ({lab['problems']} problems x {lab['corpus']} achievements)",
                 lab["all"]))

@@ -86,11 +86,6 @@ def listing_text(p: Profile) -> str:
     return text if p.title and p.title in text else "\n".join(x for x in (p.title, text) if x)
 
 
-def problem_query(p: Profile) -> str:
-    """The text a problem is encoded from as a query."""
-    return listing_text(p)
-
-
 class Matcher:
     def __init__(self, svc=None, model: ScoringModel | None = None, *, threshold: float | None = None,
                  top_n: int | None = None, candidates: int | None = None, diversity: bool = True,
@@ -133,7 +128,7 @@ class Matcher:
         set); an achievement uses its stored passage vector. Falls back to the other one."""
         if p.kind == "problem" and self.query_side:
             try:
-                return np.asarray(self.svc.encode_query(problem_query(p)), np.float32)
+                return np.asarray(self.svc.encode_query(listing_text(p)), np.float32)
             except Exception:  # noqa: BLE001 - encoder unavailable: use the stored vector
                 pass
         v = self.svc.get_vector(p.kind, p.id)

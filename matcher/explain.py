@@ -46,17 +46,6 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(t for t in _analyzer().tokens(text[:MAX_CHARS]) if not _DIGITS.match(t))
 
 
-def key_terms(text: str, limit: int = 24) -> list[str]:
-    """The most specific terms of a text (tf * idf), longest forms preferred."""
-    idf, median = _idf()
-    counts: dict[str, int] = {}
-    for t in _terms(text):
-        if len(t) >= 2:
-            counts[t] = counts.get(t, 0) + 1
-    scored = sorted(counts, key=lambda t: (-(1 + 0.3 * (counts[t] - 1)) * idf.get(t, median * 1.2), t))
-    return scored[:limit]
-
-
 def shared_terms(p_text: str, a_text: str, limit: int = MAX_TERMS) -> list[str]:
     idf, median = _idf()
     common = {t for t in _terms(p_text) if len(t) >= 2} & set(_terms(a_text))

@@ -22,12 +22,12 @@ import time
 from collections import Counter
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.models import Match
 from core.models.listings import LISTING_MODELS
 from core.services import matches as svc_matches
-from matcher.engine import OTHER, Matcher
+from matcher.engine import Matcher
 
 
 def match_listing(session, kind: str, listing_id: int, *, matcher: Matcher | None = None) -> dict:
@@ -178,8 +178,4 @@ def match_all(session_factory, *, kinds=("problem", "achievement"), matcher: Mat
     return totals_d
 
 
-def open_proposal_count(session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Match).where(Match.status == "proposed")) or 0)
-
-
-__all__ = ["match_listing", "match_all", "published_ids", "OTHER"]
+__all__ = ["match_listing", "match_all", "published_ids"]

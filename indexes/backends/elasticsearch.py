@@ -20,7 +20,6 @@ be installed on these machines); see bench/README.md.
 """
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -258,7 +257,3 @@ class ElasticsearchBackend(SearchBackend):
         for name in self._versions():
             self.es.indices.delete(index=name)
         self._ensured = False
-
-
-def mapping_copy(dims: int = 384) -> dict:
-    return copy.deepcopy(load_mapping(dims))
