@@ -430,8 +430,10 @@ def import_file(session: Session, actor, data: bytes, filename: str, kind: str, 
     if report.errors and not partial:
         report.status = "rejected"
         return report
-    _write(session, actor, kind, to_write, report)
-    report.status = "partial" if report.errors else "imported"
+    if _write(session, actor, kind, to_write, report):
+        report.status = "partial" if report.errors else "imported"
+    else:
+        report.status = "rejected"
     audit.record(session, actor, "import.file", kind, None,
                  {"file": report.filename, "rows": report.total_rows, "imported": report.imported,
                   "errors": report.error_rows, "duplicates": len(report.duplicates),
@@ -546,9 +548,10 @@ def _drop_duplicates(session: Session, kind: str, rows: list[_Row], report: Impo
     return keep
 
 
-def _write(session: Session, actor, kind: str, rows: list[_Row], report: ImportReport) -> None:
+def _write(session: Session, actor, kind: str, rows: list[_Row], report: ImportReport) -> bool:
     """Each row in a savepoint: with ``partial`` a row that fails on write is reported and
-    the others stay; without it the first failure undoes every row of the file."""
+    the others stay; without it the first failure undoes every row of the file and the
+    result is False (the file is rejected)."""
     from core.services import listings
 
     def write_one(r: _Row) -> int:
@@ -570,21 +573,19 @@ def _write(session: Session, actor, kind: str, rows: list[_Row], report: ImportR
                     report.created_ids.append(write_one(r))
             except DomainError as e:
                 report.add_error(r.number, "", e.message, e.field)
-    else:
-        created: list[int] = []
-        try:
-            with session.begin_nested():
-                for r in rows:
-                    try:
-                        created.append(write_one(r))
-                    except DomainError as e:
-                        report.add_error(r.number, "", e.message, e.field)
-                        raise
-        except DomainError:
-            created = []
-            report.status = "rejected"
-        report.created_ids = created
-    report.imported = len(report.created_ids)
+        report.imported = len(report.created_ids)
+        return True
+    created: list[int] = []
+    try:
+        with session.begin_nested():
+            for r in rows:
+                created.append(write_one(r))
+    except DomainError as e:
+        report.add_error(r.number, "", e.message, e.field)
+        report.created_ids, report.imported = [], 0
+        return False
+    report.created_ids, report.imported = created, len(created)
+    return True
 
 
 # ----------------------------------------------------------------------------- template

@@ -224,6 +224,36 @@ def test_import_contracts(db, factory, enqueued):
     assert again.imported == 0 and again.duplicates[0]["message"] == f"登记号 2026330400000123 已登记（合同 #{c.id}）"
 
 
+def test_write_failure_rejects_whole_file(db, factory, enqueued, monkeypatch):
+    """All-or-nothing: a row refused at write time (after validation passed) undoes the rows
+    already written and the file is reported as rejected, not imported."""
+    from core.errors import Conflict
+    from core.models.contracts import Contract
+    from core.services import contracts
+    from crawler.importers import import_file
+
+    seller = factory.org(kind="university", name="示例理工大学", region="330106")
+    first = ["2026330400000131", "高镍正极材料包覆技术许可", "技术许可", None, "2026-03-01", "2026-03-10",
+             "示例理工大学", seller.credit_code, "330106", "高等院校", "外省某电池公司", "320500", "企业",
+             120, 100.5, "新能源"]
+    second = list(first)
+    second[0], second[1] = "2026330400000132", "磷酸铁锂回收技术转让"
+    real_register = contracts.register
+
+    def register(session, actor, data, **kw):
+        if data.reg_number.endswith("132"):
+            raise Conflict("登记号已被占用", field="reg_number")
+        return real_register(session, actor, data, **kw)
+
+    monkeypatch.setattr(contracts, "register", register)
+    report = import_file(db, None, _xlsx(CONTRACT_HEADERS, [first, second]), "合同.xlsx", "contract")
+    db.commit()
+    assert report.status == "rejected" and not report.ok
+    assert (report.imported, report.created_ids) == (0, [])
+    assert [(e["row"], e["message"]) for e in report.errors] == [(3, "登记号已被占用")]
+    assert _count(db, Contract) == 0
+
+
 def test_import_api(client, factory, login, rows, enqueued):
     bureau = factory.user("bureau")
     enterprise = factory.user("enterprise")
