@@ -40,6 +40,14 @@ def optional(form, name: str) -> str | None:
     return v or None
 
 
+def local_path(value: str | None, default: str = "/") -> str:
+    """``value`` if it is a path on this site, else ``default`` (no open redirects: browsers
+    treat ``//host`` and ``/\\host`` as another site)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
 def wan_field(form, name: str, errors: dict[str, str]) -> Decimal | None:
     """An amount entered in 万元 → exact yuan, or a field error."""
     raw = text(form, name).replace(",", "").replace("，", "")

@@ -64,6 +64,26 @@ def test_open_redirect_refused(client, factory, csrf):
     r = client.post("/login", data={"email": user.email, "password": "password-123", "next": "//evil.example",
                                     "csrf_token": csrf("/login")}, follow_redirects=False)
     assert r.headers["location"] == "/my/problems"
+    # browsers read "/\\host" as "//host"
+    r = client.post("/login", data={"email": user.email, "password": "password-123", "next": "/\\evil.example",
+                                    "csrf_token": csrf("/login")}, follow_redirects=False)
+    assert r.headers["location"] == "/my/problems"
+    r = client.get("/login", params={"next": "/\\evil.example"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_status_change_return_to_stays_local(client, db, factory, web_login, csrf):
+    user = factory.user("enterprise")
+    problem = factory.problem(user)
+    web_login(user)
+    token = csrf(f"/problems/{problem.id}")
+    for target in ("//evil.example", "/\\evil.example", "https://evil.example/"):
+        r = client.post(f"/problems/{problem.id}/status", follow_redirects=False,
+                        data={"csrf_token": token, "status": "draft", "return_to": target})
+        assert r.status_code == 303 and r.headers["location"] == f"/problems/{problem.id}", target
+    r = client.post(f"/problems/{problem.id}/status", follow_redirects=False,
+                    data={"csrf_token": token, "status": "draft", "return_to": "/my/problems"})
+    assert r.headers["location"] == "/my/problems"
 
 
 def test_role_checks_on_pages(client, factory, web_login):

@@ -62,16 +62,11 @@ def queue(request: Request, db: DB, user: BrokerOrBureau, page: int = 1):
     })
 
 
-def _back(form, default: str) -> str:
-    target = forms.text(form, "return_to")
-    return target if target.startswith("/") and not target.startswith("//") else default
-
-
 @router.post("/broker/matches/{match_id:int}/{action}")
 async def act(request: Request, db: DB, user: BrokerOrBureau, match_id: int, action: str):
     form = await request.form()
     comment = forms.text(form, "comment")
-    back = _back(form, f"/matches/{match_id}")
+    back = forms.local_path(forms.text(form, "return_to"), f"/matches/{match_id}")
     try:
         if action == "accept":
             matches.accept(db, user, match_id, comment)
@@ -108,7 +103,7 @@ async def bulk(request: Request, db: DB, user: BrokerOrBureau):
     form = await request.form()
     action = forms.text(form, "action")
     ids = [int(i) for i in form.getlist("ids") if str(i).isdigit()]
-    back = _back(form, "/broker/queue")
+    back = forms.local_path(forms.text(form, "return_to"), "/broker/queue")
     if not ids:
         request.session.update(flash="请先勾选推荐", flash_kind="error")
         return RedirectResponse(back, status_code=303)

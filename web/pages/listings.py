@@ -253,8 +253,7 @@ async def change_status(request: Request, db: DB, user: LoggedIn, path: str, lis
         raise NotFound("页面不存在")
     form = await request.form()
     to = forms.text(form, "status")
-    back = forms.text(form, "return_to")
-    back = back if back.startswith("/") and not back.startswith("//") else f"/{path}/{listing_id}"
+    back = forms.local_path(forms.text(form, "return_to"), f"/{path}/{listing_id}")
     try:
         listings.transition(db, user, kind, listing_id, to, forms.text(form, "reason"))
         db.commit()

@@ -21,13 +21,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 
-def _safe_next(value: str | None) -> str:
-    """Only local paths (no open redirects)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
-
-
 @router.get("/")
 def home(request: Request, db: DB, user: PageUser):
     recent = {kind: listings.list_for(db, user, kind, listings.ListingFilters(), page=1, size=6)[0]
@@ -38,15 +31,15 @@ def home(request: Request, db: DB, user: PageUser):
 @router.get("/login")
 def login_form(request: Request, user: PageUser, next: str | None = None):
     if user is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "auth/login.html", {"next": _safe_next(next), "email": ""})
+        return RedirectResponse(forms.local_path(next), status_code=303)
+    return render(request, "auth/login.html", {"next": forms.local_path(next), "email": ""})
 
 
 @router.post("/login")
 async def login(request: Request, db: DB):
     form = await request.form()
     email, password = forms.text(form, "email"), form.get("password") or ""
-    nxt = _safe_next(forms.text(form, "next"))
+    nxt = forms.local_path(forms.text(form, "next"))
     try:
         user = accounts.authenticate(db, email, str(password))
     except DomainError as e:
