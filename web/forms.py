@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from core.errors import DomainError, validation_failed_from_pydantic
+from core.errors import Conflict, DomainError, ValidationFailed, validation_failed_from_pydantic
 from core.money import MoneyError, to_wan, wan_to_yuan
 
 _SPLIT = re.compile(r"[,，、;；\s]+")
@@ -20,6 +20,11 @@ class FormErrors(Exception):
         super().__init__("表单有误")
         self.fields = fields or {}
         self.general = general or []
+
+
+# Refusals of the input itself: a page shows them on the form (422) with what the user typed.
+# Other domain errors (not found, not allowed, wrong state) get the usual error page.
+INPUT_ERRORS = (ValidationError, ValidationFailed, Conflict, FormErrors)
 
 
 def split_list(value: str | None) -> list[str]:

@@ -105,6 +105,19 @@ def test_broker_review_introduce_and_bureau_contract(client, db, factory, web_lo
     assert c.status_code == 200 and "正极材料包覆改性技术许可" in c.content.decode("utf-8-sig")
 
 
+def test_contract_refusal_is_an_error_page_not_a_form_error(client, factory, web_login):
+    """A broker may register contracts only for their own matches: posting the form without
+    one is a refusal (403 page), not an input error shown on the form."""
+    broker = factory.user("broker")
+    web_login(broker)
+    today = date.today().isoformat()
+    r = client.post("/contracts/new", data={
+        "csrf_token": csrf_of(client, "/broker/queue"), "reg_number": f"{date.today().year}330400000999",
+        "project_name": "未关联撮合的技术许可", "contract_type": "license", "signed_on": today,
+        "registered_on": today, "total_amount": "10", "tech_amount": "8", "field": "新能源"})
+    assert r.status_code == 403 and "技术经纪人只能为分配给自己的撮合登记合同" in r.text
+
+
 def test_bureau_targets_events_accounts(client, db, factory, web_login):
     bureau = factory.user("bureau")
     web_login(bureau)

@@ -9,12 +9,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 
 from api.deps import DB
 from core.contract_schemas import (CONTRACT_LABELS, ContractStatus, ContractSubType, ContractType, ConversionMode,
                                    PartyType)
-from core.errors import Conflict, DomainError, ValidationFailed
+from core.errors import DomainError, ValidationFailed
 from core.services import accounts, contracts
 from core.vocab import PatentType
 from web import forms
@@ -33,9 +32,6 @@ CONTRACT_TEXT = ("reg_number", "project_name", "contract_type", "sub_type", "con
 
 MONEY_FIELDS = ("total_amount", "tech_amount")  # entered in 万元
 SIDES = ("seller", "buyer")
-# Refusals of the input itself: shown on the form (422) with what the user typed. Other domain
-# errors (not found, not allowed, already terminated) get the usual error page.
-INPUT_ERRORS = (ValidationError, ValidationFailed, Conflict, forms.FormErrors)
 
 
 def _party(form, side: str, errors: dict) -> dict | None:
@@ -148,7 +144,7 @@ async def contract_create(request: Request, db: DB, user: BrokerOrBureau):
         else:
             c = contracts.register(db, user, payload)
         db.commit()
-    except (ValidationError, DomainError, forms.FormErrors) as e:
+    except forms.INPUT_ERRORS as e:
         db.rollback()
         fe = forms.collect(e)
         match = _match_for_contract(db, user, match_id)
@@ -184,7 +180,7 @@ async def contract_amend(request: Request, db: DB, user: Bureau, contract_id: in
             raise forms.FormErrors(early)
         c = contracts.amend(db, user, contract_id, payload)
         db.commit()
-    except INPUT_ERRORS as e:
+    except forms.INPUT_ERRORS as e:
         db.rollback()
         fe = forms.collect(e)
         c = contracts.get_for(db, user, contract_id)
@@ -214,7 +210,7 @@ async def contract_terminate(request: Request, db: DB, user: Bureau, contract_id
     try:
         c = contracts.terminate(db, user, contract_id, {k: v for k, v in values.items() if v})
         db.commit()
-    except INPUT_ERRORS as e:
+    except forms.INPUT_ERRORS as e:
         db.rollback()
         fe = forms.collect(e)
         c = contracts.get_for(db, user, contract_id)
@@ -408,7 +404,7 @@ async def targets_save(request: Request, db: DB, user: Bureau):
                                          "region": values["region"], "target": target,
                                          "note": values["note"]})
         db.commit()
-    except (ValidationError, DomainError, forms.FormErrors) as e:
+    except forms.INPUT_ERRORS as e:
         db.rollback()
         fe = forms.collect(e)
         return _targets(request, db, user, y, values, fe.fields, fe.general, status=422)
@@ -459,10 +455,11 @@ async def events_create(request: Request, db: DB, user: Bureau):
     try:
         ev = events.create(db, user, payload)
         db.commit()
-    except (ValidationError, DomainError) as e:
+    except forms.INPUT_ERRORS as e:
         db.rollback()
         fe = forms.collect(e)
-        return _events(request, db, user, date.today().year, values, fe.fields, fe.general, status=422)
+        return _events(request, db, user, _year(values["held_on"][:4]), values, fe.fields, fe.general,
+                       status=422)
     request.session["flash"] = f"已登记对接活动“{ev.title}”"
     return RedirectResponse(f"/bureau/events?year={ev.held_on.year}", status_code=303)
 
@@ -500,7 +497,7 @@ async def event_update(request: Request, db: DB, user: Bureau, event_id: int):
     try:
         ev = events.update(db, user, event_id, payload)
         db.commit()
-    except INPUT_ERRORS as e:
+    except forms.INPUT_ERRORS as e:
         db.rollback()
         fe = forms.collect(e)
         return _event_form(request, events.get(db, event_id), values, fe.fields, fe.general, status=422)

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 
 from api.deps import DB
 from core.errors import DomainError
@@ -82,7 +81,7 @@ async def register(request: Request, db: DB):
             raise forms.FormErrors(errors)
         accounts.register(db, data)
         db.commit()
-    except (ValidationError, DomainError, forms.FormErrors) as e:
+    except forms.INPUT_ERRORS as e:
         db.rollback()
         fe = forms.collect(e)
         errors.update(fe.fields)
