@@ -145,25 +145,9 @@ class SearchBackend(ABC):
     @abstractmethod
     def count(self) -> int: ...
 
+    @abstractmethod
     def facets(self, keys: list[str]) -> dict[str, dict[str, int]]:
         """Facet counts (kind, fields, region by province, maturity, modes, status) over ``keys``."""
-        from collections import Counter
-
-        out: dict[str, Counter] = {f: Counter() for f in FACET_FIELDS}
-        for d in self.get_docs(keys).values():
-            out["kind"][d.get("kind")] += 1
-            for x in set(d.get("fields") or []):
-                out["fields"][x] += 1
-            for x in set(d.get("modes") or []):
-                out["modes"][x] += 1
-            r = str(d.get("region") or "")
-            if len(r) >= 2:
-                out["region"][r[:2] + "0000"] += 1
-            if d.get("maturity"):
-                out["maturity"][d["maturity"]] += 1
-            if d.get("status"):
-                out["status"][d["status"]] += 1
-        return {k: dict(v.most_common()) for k, v in out.items()}
 
     def dense_scores(self, qvec: np.ndarray, keys: list[str]) -> dict[str, float]:
         vecs = self.get_vectors(keys)

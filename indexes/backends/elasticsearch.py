@@ -229,6 +229,14 @@ class ElasticsearchBackend(SearchBackend):
         return Browse(keys=[h["_id"] for h in r["hits"]["hits"]], total=int(r["hits"]["total"]["value"]),
                       facets=facets_from_aggs(r.get("aggregations") or {}))
 
+    def facets(self, keys) -> dict[str, dict[str, int]]:
+        """Terms aggregations over the candidates: one request, no documents fetched."""
+        if not keys:
+            return facets_from_aggs({})
+        r = self.es.search(index=self.target, query={"ids": {"values": list(keys)}}, size=0,
+                           track_total_hits=False, aggs=FACET_AGGS)
+        return facets_from_aggs(r.get("aggregations") or {})
+
     def _mget(self, keys, fields) -> dict[str, dict]:
         if not keys:
             return {}

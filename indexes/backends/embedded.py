@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Browse, Filters, Hit, IndexDoc, SearchBackend
+from .base import FACET_FIELDS, Browse, Filters, Hit, IndexDoc, SearchBackend
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
@@ -512,7 +512,7 @@ class EmbeddedBackend(SearchBackend):
                 out["fields" if t == "field" else "modes"][tag] = c
         for k in ("fields", "modes"):
             out[k] = dict(sorted(out[k].items(), key=lambda x: (-x[1], x[0])))
-        return {k: out[k] for k in ("kind", "fields", "region", "maturity", "modes", "status")}
+        return {k: out[k] for k in FACET_FIELDS}
 
     def get_vectors(self, keys) -> dict[str, np.ndarray]:
         v = self.v

@@ -192,3 +192,18 @@ def test_bulk_upsert_uses_helpers(monkeypatch):
     assert seen["actions"][0]["_id"] == "problem:1" and seen["kw"]["raise_on_error"] is True
     be.delete(["problem:1"])
     assert seen["actions"] == [{"_op_type": "delete", "_index": "v", "_id": "problem:1"}]
+
+
+def test_facets_of_candidates_in_one_aggregation_request():
+    es = FakeES()
+    be = ElasticsearchBackend(es, "tm", 4, index="tm-listings-v0001")
+    es.search_response = {"hits": {"hits": []}, "aggregations": {
+        "kind": {"buckets": [{"key": "achievement", "doc_count": 2}]},
+        "region": {"buckets": [{"key": "320115", "doc_count": 1}, {"key": "320506", "doc_count": 1}]}}}
+    f = be.facets(["achievement:1", "achievement:2"])
+    assert f["kind"] == {"achievement": 2} and f["region"] == {"320000": 2} and f["fields"] == {}
+    kw = es.log[-1][1]
+    assert kw["query"] == {"ids": {"values": ["achievement:1", "achievement:2"]}} and kw["size"] == 0
+    assert set(kw["aggs"]) == {"kind", "fields", "region", "maturity", "modes", "status"}
+    n = len(es.log)
+    assert be.facets([])["kind"] == {} and len(es.log) == n  # nothing to ask
