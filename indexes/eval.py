@@ -34,26 +34,43 @@ def load_jsonl(path) -> list[dict]:
         return [json.loads(l) for l in f if l.strip()]
 
 
-def _grades(q: dict) -> dict[str, float]:
+def grades(q: dict) -> dict[str, float]:
+    """A query line's relevant ids with their grades (a plain list means grade 1 each)."""
     rel = q.get("relevant") or []
     if isinstance(rel, dict):
         return {str(k): float(v) for k, v in rel.items() if float(v) > 0}
     return {str(r): 1.0 for r in rel}
 
 
+# -- ranking metrics (also used by matcher/eval.py and matcher/refit.py) ---------------
+def ndcg(gains: list[float], all_gains: list[float], n: int = 10) -> float:
+    """nDCG@n of gains in ranked order, against the ideal order of every relevant gain."""
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(list(gains)[:n]))
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(all_gains, reverse=True)[:n]))
+    return dcg / idcg if idcg else 0.0
+
+
+def ndcg_at(ranked: list[str], grades: dict[str, float], n: int = 10) -> float:
+    return ndcg([grades.get(d, 0.0) for d in ranked[:n]], list(grades.values()), n)
+
+
+def recall_at(ranked: list[str], grades: dict[str, float], n: int) -> float:
+    return sum(1 for d in ranked[:n] if d in grades) / (len(grades) or 1)
+
+
+def reciprocal_rank(ranked: list[str], grades: dict[str, float], n: int | None = None) -> float:
+    return next((1.0 / i for i, d in enumerate(ranked[:n], 1) if d in grades), 0.0)
+
+
+def mean_metrics(rows: list[dict]) -> dict[str, float]:
+    if not rows:
+        return {}
+    return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}
+
+
 def metrics_for(ranked: list[str], grades: dict[str, float]) -> dict[str, float]:
-    rr = 0.0
-    for i, d in enumerate(ranked[:10], 1):
-        if d in grades:
-            rr = 1.0 / i
-            break
-    n_rel = len(grades) or 1
-    r10 = sum(1 for d in ranked[:10] if d in grades) / n_rel
-    r50 = sum(1 for d in ranked[:50] if d in grades) / n_rel
-    dcg = sum(grades.get(d, 0.0) / math.log2(i + 1) for i, d in enumerate(ranked[:10], 1))
-    ideal = sorted(grades.values(), reverse=True)[:10]
-    idcg = sum(g / math.log2(i + 1) for i, g in enumerate(ideal, 1))
-    return {"MRR@10": rr, "Recall@10": r10, "Recall@50": r50, "nDCG@10": dcg / idcg if idcg else 0.0}
+    return {"MRR@10": reciprocal_rank(ranked, grades, 10), "Recall@10": recall_at(ranked, grades, 10),
+            "Recall@50": recall_at(ranked, grades, 50), "nDCG@10": ndcg_at(ranked, grades)}
 
 
 def build_index(corpus: list[dict], root: Path, encoder: Encoder, cache: EmbeddingCache | None,
@@ -78,7 +95,7 @@ def run(svc: SearchService, queries: list[dict], modes=MODES, k: int = 50) -> di
     out: dict = {}
     runs: dict = {}
     for m in modes:
-        sums: dict[str, float] = {}
+        per: list[dict] = []
         t0 = time.perf_counter()
         runs[m] = []
         for i, q in enumerate(queries):
@@ -88,11 +105,9 @@ def run(svc: SearchService, queries: list[dict], modes=MODES, k: int = 50) -> di
                                  qvec=None if qvecs is None else qvecs[i])
             ranked = [c.id for c in cands]
             runs[m].append(ranked)
-            for name, v in metrics_for(ranked, _grades(q)).items():
-                sums[name] = sums.get(name, 0.0) + v
-        n = max(1, len(queries))
-        out[m] = {name: round(v / n, 4) for name, v in sums.items()}
-        out[m]["ms_per_query"] = round((time.perf_counter() - t0) * 1000 / n, 2)
+            per.append(metrics_for(ranked, grades(q)))
+        out[m] = mean_metrics(per)
+        out[m]["ms_per_query"] = round((time.perf_counter() - t0) * 1000 / max(1, len(queries)), 2)
     out["_runs"] = runs
     return out
 

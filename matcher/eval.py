@@ -18,7 +18,6 @@ same service, scored by the model, diversified), and reports nDCG@10, Recall@20 
 from __future__ import annotations
 
 import json
-import math
 import re
 import tempfile
 import time
@@ -26,39 +25,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
+from indexes.eval import grades as grades_of
+from indexes.eval import load_jsonl, mean_metrics, ndcg_at, recall_at, reciprocal_rank
 
 STAGES = ("keyword", "semantic", "hybrid", "matcher")
 DEFAULT_REGION = "330400"
 
 
-def load_jsonl(path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def grades_of(q: dict) -> dict[str, float]:
-    rel = q.get("relevant") or []
-    if isinstance(rel, dict):
-        return {str(k): float(v) for k, v in rel.items() if float(v) > 0}
-    return {str(r): 1.0 for r in rel}
-
-
 def metrics(ranked: list[str], grades: dict[str, float]) -> dict[str, float]:
     """nDCG@10 (graded gains), Recall@20 (share of relevant ids in the first 20), MRR (first
     relevant id anywhere in the returned list)."""
-    dcg = sum(grades.get(d, 0.0) / math.log2(i + 1) for i, d in enumerate(ranked[:10], 1))
-    ideal = sorted(grades.values(), reverse=True)[:10]
-    idcg = sum(g / math.log2(i + 1) for i, g in enumerate(ideal, 1))
-    rec = sum(1 for d in ranked[:20] if d in grades) / (len(grades) or 1)
-    rr = next((1.0 / i for i, d in enumerate(ranked, 1) if d in grades), 0.0)
-    return {"nDCG@10": dcg / idcg if idcg else 0.0, "Recall@20": rec, "MRR": rr}
-
-
-def mean_metrics(rows: list[dict]) -> dict[str, float]:
-    if not rows:
-        return {}
-    return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}
+    return {"nDCG@10": ndcg_at(ranked, grades), "Recall@20": recall_at(ranked, grades, 20),
+            "MRR": reciprocal_rank(ranked, grades)}
 
 
 def _dec(v) -> Decimal | None:

@@ -14,7 +14,6 @@ features stored on the Match when it was last scored.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -45,30 +44,30 @@ def held_out_mask(ids: np.ndarray) -> np.ndarray:
     return h < np.uint64(int(HELD_OUT * 1000))
 
 
-def bench_ndcg(model: ScoringModel, path: Path = BENCH) -> float | None:
-    """nDCG@10 of ranking the benchmark candidates by the model's score."""
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
+def load_bench(path: Path = BENCH) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def bench_ndcg(model: ScoringModel, bench: dict | None) -> float | None:
+    """nDCG@10 of ranking the benchmark candidates (:func:`load_bench`) by the model's score."""
+    from indexes.eval import ndcg
+
     vals = []
-    for q in data["queries"]:
+    for q in (bench or {}).get("queries", []):
         cands = q["candidates"]
         if not cands:
             continue
         X = np.array([[c["features"].get(f, 0.0) for f in FEATURES] for c in cands], np.float64)
-        labels = np.array([c["label"] for c in cands], np.float64)
+        labels = [float(c["label"]) for c in cands]
         order = np.argsort(-model.score_matrix(X), kind="stable")
-        dcg = sum(labels[j] / math.log2(i + 2) for i, j in enumerate(order[:10]))
-        ideal = sorted(q.get("all_grades") or labels.tolist(), reverse=True)[:10]
-        idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
-        vals.append(dcg / idcg if idcg else 0.0)
+        vals.append(ndcg([labels[j] for j in order], q.get("all_grades") or labels))
     return float(np.mean(vals)) if vals else None
 
 
-def _figures(model: ScoringModel, X, y, label: str) -> dict:
+def _figures(model: ScoringModel, X, y, label: str, bench: dict | None) -> dict:
     p = model.score_matrix(X) if len(y) else np.array([])
     return {"label": label, "log_loss": log_loss(p, y) if len(y) else None,
-            "auc": auc(p, y) if len(y) else None, "bench_ndcg10": bench_ndcg(model)}
+            "auc": auc(p, y) if len(y) else None, "bench_ndcg10": bench_ndcg(model, bench)}
 
 
 def refit(session, *, min_decisions: int | None = None, save: bool = True, l2: float = 1.0) -> dict:
@@ -90,10 +89,10 @@ def refit(session, *, min_decisions: int | None = None, save: bool = True, l2: f
     w, b = fit_logistic(X[~ho], y[~ho], l2=l2)
     new = ScoringModel(dict(zip(FEATURES, map(float, w))), b, "refit",
                        {"decisions": int(len(y)), "train": int((~ho).sum()), "held_out": int(ho.sum())})
-    Xh, yh = X[ho], y[ho]
-    report["current"] = _figures(current, Xh, yh, f"当前（{current.source}）")
-    report["hand_set"] = _figures(hand, Xh, yh, "人工设定")
-    report["refit"] = _figures(new, Xh, yh, "重新拟合")
+    Xh, yh, bench = X[ho], y[ho], load_bench()
+    report["current"] = _figures(current, Xh, yh, f"当前（{current.source}）", bench)
+    report["hand_set"] = _figures(hand, Xh, yh, "人工设定", bench)
+    report["refit"] = _figures(new, Xh, yh, "重新拟合", bench)
     better = report["refit"]["log_loss"] < report["current"]["log_loss"]
     nb, hb = report["refit"]["bench_ndcg10"], report["hand_set"]["bench_ndcg10"]
     bench_ok = nb is None or hb is None or nb >= hb - 1e-9

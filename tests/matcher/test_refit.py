@@ -64,7 +64,7 @@ def test_refit_keeps_a_model_better_on_held_out_and_not_worse_on_the_benchmark(d
 
     _decisions(db, factory, people, n=80)
     refit_mod = _poor_model_in_force(monkeypatch)
-    monkeypatch.setattr(refit_mod, "bench_ndcg", lambda model, path=None: 0.5)  # a tie on the benchmark
+    monkeypatch.setattr(refit_mod, "bench_ndcg", lambda model, bench: 0.5)  # a tie on the benchmark
     r = refit(db, min_decisions=50, save=True)
     assert r["decisions"] == 80 and r["refit"]["log_loss"] < r["current"]["log_loss"]
     assert r["kept"] is True and "已启用" in r["message"]
@@ -77,7 +77,7 @@ def test_refit_keeps_a_model_better_on_held_out_and_not_worse_on_the_benchmark(d
 def test_refit_keeps_the_old_weights_when_the_benchmark_gets_worse(db, factory, people, settings, monkeypatch):
     _decisions(db, factory, people, n=80)
     refit_mod = _poor_model_in_force(monkeypatch)
-    monkeypatch.setattr(refit_mod, "bench_ndcg", lambda model, path=None: 0.4 if model.source == "refit" else 0.9)
+    monkeypatch.setattr(refit_mod, "bench_ndcg", lambda model, bench: 0.4 if model.source == "refit" else 0.9)
     r = refit(db, min_decisions=50, save=True)
     assert r["refit"]["log_loss"] < r["current"]["log_loss"]  # better on held-out, yet refused
     assert r["kept"] is False and "基准 nDCG@10 0.4000 低于人工设定权重的 0.9000" in r["message"]
