@@ -17,6 +17,7 @@ from core.money import format_wan, to_wan
 from core.vocab import (FIELDS, AchievementStatus, CoopMode, Maturity, OrgKind, PatentType,
                         ProblemStatus, Role, TransferMode, UserStatus)
 from web.security import csrf_token, current_user
+from web.views import KIND_LABELS, kind_label, listing_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -118,7 +119,7 @@ env.globals.update(
     FIELDS=FIELDS, FIELD_CHOICES=[(f, f) for f in FIELDS], MATURITIES=Maturity.choices(), COOP_MODES=CoopMode.choices(),
     TRANSFER_MODES=TransferMode.choices(), PATENT_TYPES=PatentType.choices(),
     ORG_KINDS=[(k, v) for k, v in OrgKind.choices() if k != "bureau"],
-    MATCH_STATUS_LABELS=MATCH_STATUS_LABELS, KIND_LABELS={"problem": "技术需求", "achievement": "科技成果"},
+    MATCH_STATUS_LABELS=MATCH_STATUS_LABELS, KIND_LABELS=KIND_LABELS,
 )
 
 # Navigation per role: (label, path). Every page checks the role itself as well.
@@ -180,9 +181,8 @@ def _region_label(code) -> str:
     return regions.name(code) or str(code)
 
 
-env.globals.update(budget=budget, identity=lambda v: v,
-                   kind_label=lambda v: {'problem': '技术需求', 'achievement': '科技成果'}.get(v, v), region_label=_region_label, maturity_label=_label(Maturity),
-                   listing_url=lambda kind, i: f"/{'problems' if kind == 'problem' else 'achievements'}/{i}")
+env.globals.update(budget=budget, identity=lambda v: v, kind_label=kind_label, region_label=_region_label,
+                   maturity_label=_label(Maturity), listing_url=listing_url)
 
 
 @functools.lru_cache(maxsize=64)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core import permissions as perm
 from core.errors import ValidationFailed
 from core.models.listings import LISTING_MODELS
+from core.services.listings import KINDS
 from core.vocab import FIELDS
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,19 @@ def landing_page(user) -> str:
             "bureau": "/bureau/dashboard", "admin": "/bureau/dashboard"}.get(user.role, "/")
 
 
-def listing_url(kind: str, listing_id) -> str:
-    return f"/{'problems' if kind == 'problem' else 'achievements'}/{listing_id}"
+# URL segment of each listing kind: /problems/7, /achievements/new.
+PATHS = {"problem": "problems", "achievement": "achievements"}
+KIND_LABELS = {kind: s.label for kind, s in KINDS.items()}  # 技术需求 / 科技成果
+
+
+def listing_url(kind: str, tail) -> str:
+    """A page of a listing kind: ``listing_url("problem", 7)`` → ``/problems/7``,
+    ``listing_url("achievement", "new")`` → ``/achievements/new``."""
+    return f"/{PATHS[kind]}/{tail}"
+
+
+def kind_label(kind: str | None) -> str:
+    return KIND_LABELS.get(kind, kind or "")
 
 
 # ----------------------------------------------------------------- search

@@ -20,7 +20,7 @@ from web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
-PATHS = {"problem": "problems", "achievement": "achievements"}
+KIND_OF_PATH = {path: kind for kind, path in views.PATHS.items()}  # "problems" → "problem"
 SCHEMAS = {"problem": (ProblemIn, ProblemUpdate), "achievement": (AchievementIn, AchievementUpdate)}
 EDITOR = {"problem": "enterprise", "achievement": "university"}
 
@@ -102,8 +102,8 @@ def _form_values(kind: str, obj=None, form=None) -> dict:
 def _render_form(request, kind, *, obj=None, values=None, errors=None, general=None, status=200):
     return render(request, f"listings/{kind}_form.html", {
         "kind": kind, "obj": obj, "values": values if values is not None else _form_values(kind, obj),
-        "errors": errors or {}, "general": general or [], "action": (
-            f"/{PATHS[kind]}/{obj.id}/edit" if obj else f"/{PATHS[kind]}/new"),
+        "errors": errors or {}, "general": general or [],
+        "action": views.listing_url(kind, f"{obj.id}/edit" if obj else "new"),
     }, status_code=status)
 
 
@@ -149,7 +149,7 @@ async def _save(request: Request, db, user, kind: str, obj=None):
                             errors=fe.fields, general=fe.general, status=422)
     msg = "已发布" if obj.status == "published" else "已保存为草稿"
     request.session["flash"] = msg
-    return RedirectResponse(f"/{PATHS[kind]}/{obj.id}", status_code=303)
+    return RedirectResponse(views.listing_url(kind, obj.id), status_code=303)
 
 
 # ----------------------------------------------------------------- enterprise
@@ -219,7 +219,7 @@ def _my(request, db, user, kind: str, page: int):
     accepted = {o.id: views.accepted_proposals(db, user, kind, o) for o in items}
     return render(request, "listings/mine.html", {
         "kind": kind, "items": items, "accepted": accepted, "page": page, "total": total,
-        "pages": max(1, math.ceil(total / 20)), "page_url": lambda p: f"/my/{PATHS[kind]}?page={p}",
+        "pages": max(1, math.ceil(total / 20)), "page_url": lambda p: f"/my/{views.PATHS[kind]}?page={p}",
     })
 
 
@@ -248,7 +248,7 @@ def achievement_detail(request: Request, db: DB, user: PageUser, listing_id: int
 
 @router.post("/{path:str}/{listing_id:int}/status")
 async def change_status(request: Request, db: DB, user: LoggedIn, path: str, listing_id: int):
-    kind = {v: k for k, v in PATHS.items()}.get(path)
+    kind = KIND_OF_PATH.get(path)
     if kind is None:
         raise NotFound("页面不存在")
     form = await request.form()
@@ -269,7 +269,7 @@ async def change_status(request: Request, db: DB, user: LoggedIn, path: str, lis
 
 @router.post("/{path:str}/{listing_id:int}/attachments")
 async def upload(request: Request, db: DB, user: LoggedIn, path: str, listing_id: int):
-    kind = {v: k for k, v in PATHS.items()}.get(path)
+    kind = KIND_OF_PATH.get(path)
     if kind is None:
         raise NotFound("页面不存在")
     obj = listings.get_for(db, user, kind, listing_id)
