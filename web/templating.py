@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 
 from core import regions
 from core.money import format_wan, to_wan
@@ -153,11 +152,6 @@ def render(request: Request, name: str, context: dict | None = None, status_code
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
-
-
-def safe(html: str) -> Markup:
-    """Mark search-service output (already HTML-escaped, terms in <em>) as safe."""
-    return Markup(html)
 
 
 def budget(item) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core import permissions as perm
 from core.errors import ValidationFailed
 from core.models.listings import LISTING_MODELS
+from core.services import matches
 from core.services.listings import KINDS
 from core.vocab import FIELDS
 
@@ -160,33 +161,15 @@ def more_like_this(session: Session, viewer, kind: str, listing_id: int, size: i
     return hit_views(session, viewer, res.hits)
 
 
-# ----------------------------------------------------------------- indicators
-
-def headline_indicators(session: Session, viewer):
-    """Headline figures for the home page, from the indicators service."""
-    from web import dashboard
-
-    return dashboard.headline(session, date.today().year)
-
-
 # ----------------------------------------------------------------- proposals
-
-def _matches_service():
-    try:
-        from core.services import matches
-    except ImportError:
-        return None
-    return matches
-
 
 def proposals_for_listing(session: Session, viewer, kind: str, obj):
     """Proposals shown on a listing page to its owner and to brokers/bureau (None: hidden)."""
-    svc = _matches_service()
-    if svc is None or viewer is None:
+    if viewer is None:
         return None
     if not (perm.is_owner(viewer, obj) or perm.can_review_matches(viewer)):
         return None
-    return svc.for_listing(session, viewer, kind, obj.id)
+    return matches.for_listing(session, viewer, kind, obj.id)
 
 
 PROPOSALS_SHOWN = 20
@@ -202,8 +185,5 @@ def proposals_context(session: Session, viewer, kind: str, obj) -> dict:
 
 def accepted_proposals(session: Session, viewer, kind: str, obj) -> list:
     """Proposals a broker accepted (and later stages) for the owner's "my" list."""
-    svc = _matches_service()
-    if svc is None:
-        return []
     # The owner sees proposals only once a broker accepted them (service rule).
-    return svc.for_listing(session, viewer, kind, obj.id)
+    return matches.for_listing(session, viewer, kind, obj.id)

@@ -31,7 +31,7 @@ def _float(value: str | None, name: str) -> float | None:
         raise ValidationFailed("请输入数字", field=name) from None
 
 
-def _queue_filters(qp, user) -> tuple[matches.QueueFilters, dict]:
+def _queue_filters(qp) -> tuple[matches.QueueFilters, dict]:
     raw = {k: (qp.get(k) or "").strip() for k in ("status", "field", "region", "min_pct", "assigned", "q",
                                                    "sort", "max_age_days")}
     raw["status"] = raw["status"] or "proposed"
@@ -45,7 +45,7 @@ def _queue_filters(qp, user) -> tuple[matches.QueueFilters, dict]:
 
 @router.get("/broker/queue")
 def queue(request: Request, db: DB, user: BrokerOrBureau, page: int = 1):
-    f, raw = _queue_filters(request.query_params, user)
+    f, raw = _queue_filters(request.query_params)
     try:
         items, total = matches.queue(db, user, f, page=max(1, page), size=PAGE_SIZE)
         error = None

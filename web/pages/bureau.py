@@ -281,7 +281,7 @@ def contract_list(request: Request, db: DB, user: Bureau, page: int = 1):
 def account_list(request: Request, db: DB, user: Bureau, status: str = "pending"):
     status = status if status in ("pending", "approved", "rejected") else "pending"
     users, total = accounts.list_users(db, user, status=status, size=100)
-    orgs, org_total = accounts.list_orgs(db, approved=False, size=100)
+    orgs, _ = accounts.list_orgs(db, approved=False, size=100)
     return render(request, "bureau/accounts.html", {"users": users, "total": total, "status": status,
                                                     "orgs": orgs})
 

@@ -22,7 +22,6 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 
 KIND_OF_PATH = {path: kind for kind, path in views.PATHS.items()}  # "problems" → "problem"
 SCHEMAS = {"problem": (ProblemIn, ProblemUpdate), "achievement": (AchievementIn, AchievementUpdate)}
-EDITOR = {"problem": "enterprise", "achievement": "university"}
 
 
 # ----------------------------------------------------------------- form <-> schema

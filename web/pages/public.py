@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -12,7 +13,7 @@ from api.deps import DB
 from core.errors import DomainError
 from core.schemas import RegistrationIn
 from core.services import accounts, listings, notifications
-from web import forms, views
+from web import dashboard, forms, views
 from web.security import LoggedIn, PageUser, csrf_protect, login_session, logout_session
 from web.templating import render
 
@@ -24,7 +25,8 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 def home(request: Request, db: DB, user: PageUser):
     recent = {kind: listings.list_for(db, user, kind, listings.ListingFilters(), page=1, size=6)[0]
               for kind in ("problem", "achievement")}
-    return render(request, "home.html", {"recent": recent, "headline": views.headline_indicators(db, user)})
+    return render(request, "home.html", {"recent": recent,
+                                         "headline": dashboard.headline(db, date.today().year)})
 
 
 @router.get("/login")
