@@ -2,14 +2,13 @@
 flag), events and exports. Figures come from core.services.indicators only."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from api.deps import DB, CurrentUser
+from api.json import exact
 from api.routers.contracts import download
 from core.contract_schemas import EventIn, EventOut, EventUpdate, TargetIn
 from core.errors import NotFound
@@ -19,23 +18,6 @@ from core.services import events, exports, indicators
 router = APIRouter(prefix="/indicators", tags=["科技指标"])
 
 Side = Annotated[str, Query(pattern="^(seller|buyer)$")]
-
-
-def _plain(v):
-    """Exact JSON: Decimal amounts as strings ("1234.56"), never floats."""
-    if isinstance(v, Decimal):
-        return f"{v:f}"
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
-
-
-def exact(data) -> JSONResponse:
-    return JSONResponse(_plain(data))
 
 
 @router.get("/catalog", summary="指标清单（键、名称、单位）")

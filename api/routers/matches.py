@@ -26,6 +26,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import DB, CurrentUser
+from api.json import exact
 from core import permissions as perm
 from core.services import listings
 from core.services import matches as svc
@@ -52,8 +53,8 @@ class StageIn(BaseModel):
     contract_id: int | None = None
 
 
-def _page(db, user, items, total, page, size) -> dict:
-    return {"items": [svc.to_out(db, user, m) for m in items], "total": total, "page": page, "size": size}
+def _page(db, user, items, total, page, size):
+    return exact({"items": [svc.to_out(db, user, m) for m in items], "total": total, "page": page, "size": size})
 
 
 @router.get("/matches", summary="待审核推荐队列（经纪人、科技局）")
@@ -74,57 +75,58 @@ def queue(db: DB, user: CurrentUser, status: str | None = "proposed", field: str
 def pipeline(db: DB, user: CurrentUser, mine: bool = False, field: str | None = None, region: str | None = None,
              limit: Annotated[int, Query(ge=1, le=100)] = 50):
     board = svc.pipeline(db, user, mine=mine, field=field, region=region, limit=limit)
-    return {"stages": [{"stage": k, "label": v["label"], "count": v["count"],
-                        "items": [svc.to_out(db, user, m) for m in v["items"]]} for k, v in board.items()]}
+    return exact({"stages": [{"stage": k, "label": v["label"], "count": v["count"],
+                              "items": [svc.to_out(db, user, m) for m in v["items"]]} for k, v in board.items()]})
 
 
 @router.get("/matches/counts", summary="各状态推荐数量")
 def counts(db: DB, user: CurrentUser):
-    return svc.counts(db, user)
+    return exact(svc.counts(db, user))
 
 
 @router.get("/matches/choices", summary="状态与驳回原因选项")
 def choices():
-    return {"statuses": svc.status_choices(), "reject_reasons": svc.reason_choices()}
+    return exact({"statuses": svc.status_choices(), "reject_reasons": svc.reason_choices()})
 
 
 @router.get("/matches/{match_id}", summary="推荐详情：双方信息、推荐理由、处理记录")
 def detail(db: DB, user: CurrentUser, match_id: int):
-    return svc.to_out(db, user, svc.get_for(db, user, match_id), detail=True)
+    return exact(svc.to_out(db, user, svc.get_for(db, user, match_id), detail=True))
 
 
 @router.post("/matches/{match_id}/assign", summary="分配给经纪人")
 def assign(db: DB, user: CurrentUser, match_id: int, body: AssignIn | None = None):
     m = svc.assign(db, user, match_id, body.broker_id if body else None)
-    return svc.to_out(db, user, m, detail=True)
+    return exact(svc.to_out(db, user, m, detail=True))
 
 
 @router.post("/matches/{match_id}/accept", summary="采纳推荐")
 def accept(db: DB, user: CurrentUser, match_id: int, body: CommentIn | None = None):
-    return svc.to_out(db, user, svc.accept(db, user, match_id, body.comment if body else ""), detail=True)
+    return exact(svc.to_out(db, user, svc.accept(db, user, match_id, body.comment if body else ""), detail=True))
 
 
 @router.post("/matches/{match_id}/reject", summary="驳回推荐（原因代码 + 说明）")
 def reject(db: DB, user: CurrentUser, match_id: int, body: RejectIn):
-    return svc.to_out(db, user, svc.reject(db, user, match_id, body.reason_code, body.comment), detail=True)
+    return exact(svc.to_out(db, user, svc.reject(db, user, match_id, body.reason_code, body.comment), detail=True))
 
 
 @router.post("/matches/{match_id}/introduce", summary="介绍对接：向双方公开联系方式并通知")
 def introduce(db: DB, user: CurrentUser, match_id: int, body: CommentIn | None = None):
-    return svc.to_out(db, user, svc.introduce(db, user, match_id, body.comment if body else ""), detail=True)
+    return exact(svc.to_out(db, user, svc.introduce(db, user, match_id, body.comment if body else ""),
+                             detail=True))
 
 
 @router.post("/matches/{match_id}/stage", summary="更新对接阶段：洽谈中 / 已签约 / 未成交")
 def stage(db: DB, user: CurrentUser, match_id: int, body: StageIn):
     m = svc.set_stage(db, user, match_id, body.stage, body.reason, contract_id=body.contract_id)
-    return svc.to_out(db, user, m, detail=True)
+    return exact(svc.to_out(db, user, m, detail=True))
 
 
 def _listing_routes(kind: str, path: str) -> None:
     @router.get(f"{path}/{{listing_id}}/matches", summary=f"{listings.spec(kind).label}的推荐")
     def for_listing(db: DB, user: CurrentUser, listing_id: int, include_closed: bool = False):
         items = svc.for_listing(db, user, kind, listing_id, include_closed=include_closed)
-        return {"items": [svc.to_out(db, user, m) for m in items], "total": len(items)}
+        return exact({"items": [svc.to_out(db, user, m) for m in items], "total": len(items)})
 
     @router.post(f"{path}/{{listing_id}}/matches/refresh", summary=f"立即重新计算{listings.spec(kind).label}的推荐")
     def refresh(db: DB, user: CurrentUser, listing_id: int):
@@ -132,7 +134,7 @@ def _listing_routes(kind: str, path: str) -> None:
 
         obj = listings.get_for(db, user, kind, listing_id)
         perm.require(perm.can_review_matches(user) or perm.can_edit_listing(user, obj), "您无权重新计算推荐")
-        return match_listing(db, kind, obj.id)
+        return exact(match_listing(db, kind, obj.id))
 
     for_listing.__name__ = f"{kind}_matches"
     refresh.__name__ = f"{kind}_matches_refresh"

@@ -1,0 +1,26 @@
+"""Exact JSON for routes that return plain dicts: FastAPI's encoder turns a ``Decimal`` into a
+float, so amounts would lose their exactness. ``exact(data)`` writes Decimals as strings
+("1234567.89", as the pydantic response models of the listings and contracts APIs do)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from fastapi.responses import JSONResponse
+
+
+def plain(v):
+    """``v`` with every Decimal as a string (never a float) and dates as ISO strings."""
+    if isinstance(v, Decimal):
+        return f"{v:f}"
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return {str(k): plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    return v
+
+
+def exact(data) -> JSONResponse:
+    return JSONResponse(plain(data))
