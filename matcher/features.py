@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
+from core import regions
 from core.vocab import MATURITY_ORDER
 
 FEATURES: tuple[str, ...] = ("semantic", "keyword", "retrieval", "field", "region", "maturity", "mode",
@@ -158,15 +159,11 @@ def field_fit(p: Profile, a: Profile) -> float:
 
 def region_level(r1: str, r2: str) -> str:
     """'county', 'city', 'province' or 'none': the smallest GB/T 2260 unit both share."""
-    if not r1 or not r2 or len(r1) < 6 or len(r2) < 6:
+    if not r1 or not r2 or len(r1) < 6 or len(r2) < 6 or regions.province_of(r1) != regions.province_of(r2):
         return "none"
-    if r1[:2] != r2[:2]:
-        return "none"
-    county = lambda r: not r.endswith("00")  # noqa: E731
-    city = lambda r: r[2:4] != "00"  # noqa: E731
-    if r1 == r2 and county(r1):
+    if r1 == r2 and regions.level(r1) == "county":
         return "county"
-    if r1[:4] == r2[:4] and city(r1) and city(r2):
+    if regions.city_of(r1) == regions.city_of(r2) and "province" not in (regions.level(r1), regions.level(r2)):
         return "city"
     return "province"
 
