@@ -24,6 +24,7 @@ from core.models import Match, Organization, User
 from core.models.contracts import Contract, Event, IndicatorTarget
 from core.services import contracts as contract_service
 from core.services import events as event_service
+from core.services import matches as match_service
 from core.services import indicators
 
 SEED = 20261128
@@ -189,15 +190,10 @@ def _match_contracts(session, broker: User | None) -> int:
         Match.status.in_(("accepted", "introduced", "negotiating"))).order_by(Match.score.desc(), Match.id))
         if m.id not in linked]
     if len(eligible) < missing and broker is not None:
-        try:
-            from core.services import matches as match_service
-        except ImportError:
-            match_service = None
-        if match_service is not None and hasattr(match_service, "accept"):
-            for m in session.scalars(select(Match).where(Match.status == "proposed")
-                                     .order_by(Match.score.desc(), Match.id).limit(missing - len(eligible))):
-                match_service.accept(session, broker, m.id, "演示：经纪人确认推荐")
-                eligible.append(m)
+        for m in session.scalars(select(Match).where(Match.status == "proposed")
+                                 .order_by(Match.score.desc(), Match.id).limit(missing - len(eligible))):
+            match_service.accept(session, broker, m.id, "演示：经纪人确认推荐")
+            eligible.append(m)
     for reg, when in zip(regs, dates):
         if reg in existing:
             continue

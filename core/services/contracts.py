@@ -27,10 +27,10 @@ from core.contract_schemas import (ORG_KIND_TO_PARTY, ContractAmendIn, ContractI
 from core.db import utcnow
 from core.errors import (Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed,
                          validation_failed_from_pydantic)
-from core.models import Achievement, Attachment, Match, MatchReview, Organization, TechProblem, User
+from core.models import Achievement, Attachment, Match, Organization, TechProblem, User
 from core.models.contracts import Contract, ContractAmendment
 from core.money import to_wan
-from core.services import audit
+from core.services import audit, matches
 from core.vocab import PatentType, Role
 
 __all__ = [
@@ -209,8 +209,8 @@ def register(session: Session, actor, data: ContractIn | dict, *, source: str = 
         perm.require(can_register(actor), "您的角色不能登记技术合同")
         if not perm.is_staff(actor):
             # Brokers register only contracts for matches assigned to them.
-            m = _match or (session.get(Match, data.match_id) if data.match_id else None)
-            perm.require(m is not None and m.assigned_broker_id == actor.id,
+            # (A contract naming its match came through register_contract_for_match with _match.)
+            perm.require(_match is not None and _match.assigned_broker_id == actor.id,
                          "技术经纪人只能为分配给自己的撮合登记合同")
     if data.seller is None or data.buyer is None:
         raise ValidationFailed("请填写合同卖方和买方", field="seller" if data.seller is None else "buyer")
@@ -239,29 +239,7 @@ def register(session: Session, actor, data: ContractIn | dict, *, source: str = 
 
 
 def _mark_match_contracted(session: Session, actor, match: Match, contract: Contract) -> None:
-    """Use the matcher's stage function (core.services.matches.mark_contracted) when it exists;
-    otherwise set the status here and record the review history the same way."""
-    note = f"技术合同 {contract.reg_number} 已登记"
-    try:
-        from core.services import matches as match_service  # owned by the matcher work
-    except ImportError:
-        match_service = None
-    mark = getattr(match_service, "mark_contracted", None) if match_service else None
-    if mark is not None:
-        mark(session, actor, match.id, contract.id, comment=note)
-        return
-    if match.status == "contracted":
-        return
-    old = match.status
-    now = utcnow()
-    match.status = "contracted"
-    match.stage_changed_at = now
-    if hasattr(match, "contract_id"):
-        match.contract_id = contract.id
-    session.add(MatchReview(match_id=match.id, actor_id=getattr(actor, "id", None), action="contract",
-                            from_status=old, to_status="contracted", comment=note, at=now))
-    audit.record(session, actor, "match.contract", "match", match.id,
-                 {"status": [old, "contracted"], "contract_id": contract.id})
+    matches.mark_contracted(session, actor, match.id, contract.id, comment=f"技术合同 {contract.reg_number} 已登记")
 
 
 def register_contract_for_match(session: Session, actor, match_id: int, data: ContractIn | dict) -> Contract:
