@@ -238,8 +238,9 @@ def register(session: Session, actor, data: ContractIn | dict, *, source: str = 
     return c
 
 
-def _mark_match_contracted(session: Session, actor, match: Match, contract: Contract) -> None:
-    matches.mark_contracted(session, actor, match.id, contract.id, comment=f"技术合同 {contract.reg_number} 已登记")
+def _mark_match_contracted(session: Session, actor, match: Match, contract: Contract, comment: str = "") -> None:
+    matches.mark_contracted(session, actor, match.id, contract,
+                            comment=comment or f"技术合同 {contract.reg_number} 已登记")
 
 
 def register_contract_for_match(session: Session, actor, match_id: int, data: ContractIn | dict) -> Contract:
@@ -275,14 +276,18 @@ def register_contract_for_match(session: Session, actor, match_id: int, data: Co
     return contract
 
 
-def link_to_match(session: Session, actor, contract_id: int, match_id: int) -> Contract:
+def link_to_match(session: Session, actor, contract_id: int, match_id: int, comment: str = "") -> Contract:
     """Link an already registered contract to the match it came from (e.g. registered before
     the broker marked the match): the match becomes contracted, the problem solved and the
-    achievement transferred, as with :func:`register_contract_for_match`."""
-    c = get(session, contract_id)
+    achievement transferred, as with :func:`register_contract_for_match`. Refused, with nothing
+    written, for an unknown contract or one that belongs to another match or pair.
+    ``comment``: the note on the match's history (default: the registration number)."""
     match = session.get(Match, match_id)
     if match is None:
         raise NotFound("撮合记录不存在")
+    c = session.get(Contract, contract_id)
+    if c is None:
+        raise NotFound(f"技术合同 #{contract_id} 不存在", field="contract_id")
     if actor is not None:
         perm.require(perm.is_staff(actor) or (perm.has_role(actor, Role.broker)
                                               and match.assigned_broker_id == actor.id
@@ -291,7 +296,10 @@ def link_to_match(session: Session, actor, contract_id: int, match_id: int) -> C
     if c.status == "terminated":
         raise InvalidTransition("已终止的合同不能关联撮合")
     if c.match_id is not None and c.match_id != match.id:
-        raise Conflict("该合同已关联其他撮合", code="already_linked")
+        raise Conflict("该合同已关联其他撮合", code="already_linked", field="contract_id")
+    if c.problem_id not in (None, match.problem_id) or c.achievement_id not in (None, match.achievement_id):
+        raise Conflict("该合同登记的技术需求或科技成果与本撮合不一致", code="contract_mismatch",
+                       field="contract_id")
     if match.status not in CONTRACTABLE_MATCH_STATUSES:
         raise InvalidTransition(f"撮合状态为“{match.status}”，经纪人确认推荐后才能关联合同",
                                 code="match_not_accepted")
@@ -303,7 +311,7 @@ def link_to_match(session: Session, actor, contract_id: int, match_id: int) -> C
         audit.record(session, actor, "contract.link_match", "contract", c.id, changes)
     session.flush()
     _link_effects(session, actor, c)
-    _mark_match_contracted(session, actor, match, c)
+    _mark_match_contracted(session, actor, match, c, comment)
     return c
 
 

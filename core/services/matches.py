@@ -34,8 +34,9 @@ from sqlalchemy.orm import Session, aliased
 from core import permissions as perm
 from core import regions
 from core.db import utcnow
-from core.errors import InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.models import Achievement, Match, MatchReview, TechProblem, User
+from core.models.contracts import Contract
 from core.services import audit, notifications
 from core.vocab import Labeled, Role
 
@@ -62,9 +63,10 @@ class RejectReason(Labeled):
 
 
 OPEN_STATUSES = ("proposed", "accepted")
-#: statuses the two parties may see (after a broker accepted the proposal)
-PARTY_VISIBLE = ("accepted", "introduced", "negotiating", "contracted", "failed")
-PIPELINE_STAGES = ("accepted", "introduced", "negotiating", "contracted", "failed")
+#: a broker accepted the proposal: the pipeline stages, in board order. The two parties see
+#: these; a pair in one of them can be contracted (failed: talks resumed and a contract was
+#: signed after all); the indicators count them as recommended.
+ACCEPTED_STATUSES = ("accepted", "introduced", "negotiating", "contracted", "failed")
 #: manual stage moves (set_stage); contracted also via mark_contracted
 STAGE_MOVES: dict[str, set[str]] = {
     "introduced": {"negotiating", "contracted", "failed"},
@@ -147,7 +149,7 @@ def is_party(user, m: Match) -> bool:
 def can_view(user, m: Match) -> bool:
     if perm.can_review_matches(user):
         return True
-    return is_party(user, m) and m.status in PARTY_VISIBLE
+    return is_party(user, m) and m.status in ACCEPTED_STATUSES
 
 
 def get_for(session: Session, viewer, match_id: int) -> Match:
@@ -394,9 +396,19 @@ def _notify_stage(session: Session, m: Match, to: str, note: str = "") -> None:
 
 def set_stage(session: Session, actor, match_id: int, stage: str, reason: str = "",
               contract_id: int | None = None) -> Match:
-    """introduced -> negotiating -> contracted | failed (failed needs a reason)."""
+    """introduced -> negotiating -> contracted | failed (failed needs a reason).
+
+    ``contracted`` with a ``contract_id`` links that registered contract to the pair through
+    :func:`core.services.contracts.link_to_match` (which refuses an unknown contract or one of
+    another pair, and marks the problem solved); without one the pair is marked contracted and
+    the contract can be linked later."""
     if stage == "contracted":
-        return mark_contracted(session, actor, match_id, contract_id, comment=reason)
+        if contract_id is not None:
+            from core.services import contracts
+
+            contracts.link_to_match(session, actor, contract_id, match_id, comment=_clean(reason))
+            return get(session, match_id)
+        return mark_contracted(session, actor, match_id, comment=reason)
     _require_reviewer(actor)
     m = get(session, match_id)
     if stage not in {s.value for s in MatchStatus}:
@@ -417,22 +429,26 @@ def set_stage(session: Session, actor, match_id: int, stage: str, reason: str = 
     return m
 
 
-def mark_contracted(session: Session, actor, match_id: int, contract_id: int | None = None,
+def mark_contracted(session: Session, actor, match_id: int, contract: Contract | None = None,
                     comment: str = "") -> Match:
-    """Move a match to 'contracted' (called by the contracts service when a technology
-    contract is registered for the pair; actor None = system). Idempotent: a contracted
-    match stays contracted; a missing contract id is filled in."""
+    """Move a match to 'contracted' (actor None = system). ``contract``: a registered contract
+    already linked to this match (``Contract.match_id``, set by the contracts service, which
+    calls this); ``Match.contract_id`` points at it. Idempotent: a contracted match stays
+    contracted; a missing contract pointer is filled in."""
     if actor is not None:
         perm.require(perm.can_review_matches(actor) or perm.can_register_contracts(actor),
                      "您无权更新对接状态")
     m = get(session, match_id)
+    if contract is not None and contract.match_id != m.id:
+        raise Conflict("该合同未关联此撮合记录", code="contract_not_linked", field="contract_id")
+    contract_id = contract.id if contract is not None else None
     if m.status == "contracted":
         if contract_id is not None and m.contract_id != contract_id:
             old = m.contract_id
             m.contract_id = contract_id
             audit.record(session, actor, "match.contract", "match", m.id, {"contract_id": [old, contract_id]})
         return m
-    if m.status not in ("accepted", "introduced", "negotiating", "failed"):
+    if m.status not in ACCEPTED_STATUSES:
         raise InvalidTransition(f"“{_label(MatchStatus, m.status)}”状态的推荐不能登记签约，请先采纳")
     m.contract_id = contract_id
     m.failure_reason = None
@@ -532,7 +548,7 @@ def pipeline(session: Session, actor, *, mine: bool = False, field: str | None =
     """Board by stage: {stage: {"label", "count", "items"}} for accepted .. failed."""
     _require_reviewer(actor)
     out = {}
-    for stage in PIPELINE_STAGES:
+    for stage in ACCEPTED_STATUSES:
         f = QueueFilters(status=stage, field=field, region=region, region_side="either",
                          assigned="me" if mine else None, sort="newest")
         items, total = queue(session, actor, f, size=min(limit, 100))
@@ -560,7 +576,7 @@ def for_listing(session: Session, viewer, kind: str, listing_id: int, *,
         if not include_closed:
             stmt = stmt.where(Match.status.notin_(("rejected", "withdrawn")))
     elif viewer is not None and viewer.is_active and viewer.org_id == obj.org_id:
-        stmt = stmt.where(Match.status.in_(PARTY_VISIBLE))
+        stmt = stmt.where(Match.status.in_(ACCEPTED_STATUSES))
     else:
         return []
     return list(session.scalars(stmt.order_by(Match.score.desc(), Match.id)).unique())
@@ -652,7 +668,7 @@ def status_choices() -> list[dict]:
     return [{"code": s.value, "label": s.label} for s in MatchStatus]
 
 
-__all__ = ["MatchStatus", "RejectReason", "QueueFilters", "fingerprint", "propose", "withdraw",
+__all__ = ["MatchStatus", "RejectReason", "ACCEPTED_STATUSES", "QueueFilters", "fingerprint", "propose", "withdraw",
            "withdraw_for_listing", "assign", "accept", "reject", "introduce", "set_stage", "mark_contracted",
            "queue", "pipeline", "counts", "for_listing", "get", "get_for", "find_pair", "to_out", "history",
            "can_view", "allowed_actions", "propose_many", "reason_choices", "status_choices", "refresh_score"]

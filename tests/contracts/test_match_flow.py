@@ -125,3 +125,80 @@ def test_plain_registration_naming_a_match_goes_through_the_match_flow(db, burea
     db.commit()
     db.refresh(m)
     assert m.status == "contracted" and c.problem_id == m.problem_id and c.seller_org_id == uni.org_id
+
+
+def _untouched(db, m) -> None:
+    db.expire_all()
+    assert db.get(type(m), m.id).status == "accepted" and db.get(type(m), m.id).contract_id is None
+    assert db.get(TechProblem, m.problem_id).status == "published"
+    assert db.scalar(select(func.count()).select_from(MatchReview).where(
+        MatchReview.match_id == m.id, MatchReview.action == "contract")) == 0
+
+
+def test_stage_contracted_refuses_an_unknown_or_foreign_contract(client, login, db, factory, bureau,
+                                                                   accepted_match):
+    from contract_helpers import contract_data
+    from core.models import Match
+
+    m, ent, uni = accepted_match
+    h = login(bureau)
+    r = client.post(f"/api/matches/{m.id}/stage", headers=h, json={"stage": "contracted", "contract_id": 987654})
+    assert r.status_code == 404 and r.json()["error"]["field"] == "contract_id"
+    assert "不存在" in r.json()["error"]["message"]
+    _untouched(db, m)
+
+    # A contract already linked to another pair.
+    other = Match(problem_id=factory.problem(ent).id, achievement_id=m.achievement_id, score=0.5,
+                  status="accepted")
+    db.add(other)
+    db.commit()
+    theirs = contracts.register(db, bureau, contract_data())
+    contracts.link_to_match(db, bureau, theirs.id, other.id)
+    db.commit()
+    r = client.post(f"/api/matches/{m.id}/stage", headers=h,
+                    json={"stage": "contracted", "contract_id": theirs.id})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "already_linked"
+    _untouched(db, m)
+
+    # A contract registered for another platform problem (not yet linked to a match).
+    foreign = contracts.register(db, bureau, contract_data(problem_id=factory.problem(ent).id))
+    db.commit()
+    r = client.post(f"/api/matches/{m.id}/stage", headers=h,
+                    json={"stage": "contracted", "contract_id": foreign.id})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "contract_mismatch"
+    _untouched(db, m)
+    assert db.get(Contract, foreign.id).match_id is None
+
+
+def test_stage_contracted_with_a_registered_contract_links_it(client, login, db, bureau, accepted_match):
+    from contract_helpers import contract_data
+
+    m, ent, uni = accepted_match
+    c = contracts.register(db, bureau, contract_data(registered_on=date.today(), signed_on=date.today()))
+    db.commit()
+    r = client.post(f"/api/matches/{m.id}/stage", headers=login(bureau),
+                    json={"stage": "contracted", "contract_id": c.id, "reason": "线下已签，补登关联"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "contracted" and r.json()["contract_id"] == c.id
+    db.expire_all()
+    c = db.get(Contract, c.id)
+    assert (c.match_id, c.problem_id, c.achievement_id) == (m.id, m.problem_id, m.achievement_id)
+    assert [a.kind for a in c.amendments] == ["link"]
+    assert db.get(TechProblem, m.problem_id).status == "solved"
+    notes = [x.comment for x in db.scalars(select(MatchReview).where(
+        MatchReview.match_id == m.id, MatchReview.action == "contract"))]
+    assert notes == ["线下已签，补登关联"]
+    year = date.today().year
+    assert ind.summary(db, bureau, year, "330421")["activities"]["solved_problems"]["value"] == 1
+
+
+def test_mark_contracted_takes_only_a_contract_linked_to_the_match(db, bureau, accepted_match):
+    from contract_helpers import contract_data
+    from core.errors import Conflict
+    from core.services import matches
+
+    m, *_ = accepted_match
+    c = contracts.register(db, bureau, contract_data())
+    with pytest.raises(Conflict):
+        matches.mark_contracted(db, None, m.id, c)
+    assert m.status == "accepted" and m.contract_id is None

@@ -92,10 +92,10 @@ def test_stage_rules(db, people, proposal):
     M.set_stage(db, b, proposal.id, "failed", "企业资金未落实")
     assert proposal.failure_reason == "企业资金未落实"
     with pytest.raises(PermissionDenied):
-        M.mark_contracted(db, people["ent"], proposal.id, 7)
-    M.mark_contracted(db, None, proposal.id, 7)
-    M.mark_contracted(db, None, proposal.id, 7)  # idempotent
-    assert proposal.status == "contracted" and proposal.contract_id == 7
+        M.mark_contracted(db, people["ent"], proposal.id)
+    M.mark_contracted(db, None, proposal.id)
+    M.mark_contracted(db, None, proposal.id)  # idempotent
+    assert proposal.status == "contracted" and proposal.contract_id is None
 
 
 def test_api_queue_review_and_visibility(client, db, people, proposal, login):
@@ -120,7 +120,7 @@ def test_api_queue_review_and_visibility(client, db, people, proposal, login):
     r = client.get("/api/matches/pipeline", headers=b)
     stages = {s["stage"]: s for s in r.json()["stages"]}
     assert stages["negotiating"]["count"] == 1
-    r = client.post(f"/api/matches/{proposal.id}/stage", headers=b, json={"stage": "contracted", "contract_id": 3})
+    r = client.post(f"/api/matches/{proposal.id}/stage", headers=b, json={"stage": "contracted"})
     assert r.status_code == 200 and r.json()["status"] == "contracted"
     d = client.get(f"/api/matches/{proposal.id}", headers=b).json()
     assert [h["action"] for h in d["history"]][-3:] == ["introduce", "stage", "contract"]
