@@ -56,6 +56,8 @@ def test_broker_review_introduce_and_bureau_contract(client, db, factory, web_lo
     assert db.get(Match, second.id).status == "rejected" and db.get(Match, second.id).reject_reason == "maturity"
     r = client.post(f"/broker/matches/{top.id}/accept", data={"csrf_token": token})
     assert "已采纳推荐" in r.text
+    listing = client.get(f"/problems/{problem.id}").text
+    assert f'<a href="/matches/{top.id}">查看对接详情</a>' in listing
     page = client.get(f"/matches/{top.id}")
     assert "介绍对接" in page.text and problem.title in page.text and top.achievement.title in page.text
     assert "10.00–50.00万元" in page.text  # budget shown in 万元
@@ -68,6 +70,7 @@ def test_broker_review_introduce_and_bureau_contract(client, db, factory, web_lo
     web_login(ent)
     mine = client.get("/my/problems").text
     assert "经纪人已采纳的推荐" in mine
+    assert "查看对接详情" not in client.get(f"/problems/{problem.id}").text  # the owner is no reviewer
     other = db.get(Match, top.id).achievement
     detail = client.get(f"/matches/{top.id}").text
     assert other.contact_phone in detail

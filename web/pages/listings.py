@@ -230,6 +230,7 @@ def _detail(request: Request, db, user, kind: str, listing_id: int):
     return render(request, "listings/detail.html", {
         "kind": kind, "obj": obj, "out": out, "can_edit": perm.can_edit_listing(user, obj),
         "can_review": obj.status == "pending_review" and perm.can_review_listing(user),
+        "can_review_matches": perm.can_review_matches(user),
         "similar": views.more_like_this(db, user, kind, obj.id),
         **views.proposals_context(db, user, kind, obj),
     })
