@@ -54,6 +54,8 @@ def test_broker_review_introduce_and_bureau_contract(client, db, factory, web_lo
     assert "已驳回 1 条推荐" in r.text
     db.expire_all()
     assert db.get(Match, second.id).status == "rejected" and db.get(Match, second.id).reject_reason == "maturity"
+    # the match page's reject form is the queue's: a reason must be chosen
+    assert f'<select id="reason-{top.id}" name="reason_code" required' in client.get(f"/matches/{top.id}").text
     r = client.post(f"/broker/matches/{top.id}/accept", data={"csrf_token": token})
     assert "已采纳推荐" in r.text
     listing = client.get(f"/problems/{problem.id}").text
