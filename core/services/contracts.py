@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core import regions
 from core import permissions as perm
-from core.contract_schemas import (ORG_KIND_TO_PARTY, ContractAmendIn, ContractIn, ContractOut,
+from core.contract_schemas import (CONVERSION_TYPES, ORG_KIND_TO_PARTY, ContractAmendIn, ContractIn, ContractOut,
                                    ContractStatus, ContractSubType, ContractTerminateIn, ContractType,
                                    ConversionMode, PartyIn, PartyOut, PartyType, check_contract_rules)
 from core.db import utcnow
@@ -36,13 +36,10 @@ from core.vocab import PatentType, Role
 __all__ = [
     "ContractFilters", "register", "register_contract_for_match", "amend", "terminate", "get", "get_for",
     "list_for", "visible_clause", "to_out", "can_view", "can_register", "add_attachment",
-    "CONTRACTABLE_MATCH_STATUSES", "conversion_mode_of", "link_to_match", "all_for", "can_manage",
+    "conversion_mode_of", "link_to_match", "all_for", "can_manage",
     "ensure_amendable", "ensure_terminable", "can_amend", "can_terminate",
 ]
 
-# A match can be contracted once a broker accepted it (and while it is not closed).
-# (failed: talks resumed and a contract was signed after all.)
-CONTRACTABLE_MATCH_STATUSES = ("accepted", "introduced", "negotiating", "failed", "contracted")
 AMENDABLE = ("reg_number", "project_name", "contract_type", "sub_type", "conversion_mode", "signed_on",
              "registered_on", "valid_from", "valid_to", "total_amount", "tech_amount", "field",
              "ip_type", "note")
@@ -136,7 +133,7 @@ def conversion_mode_of(contract_type: str, conversion_mode: str | None) -> str |
     """The 成果转化 mode: explicit (作价投资), else implied by a 转让/许可 contract."""
     if conversion_mode:
         return str(conversion_mode)
-    return {"transfer": "transfer", "license": "license"}.get(str(contract_type))
+    return CONVERSION_TYPES.get(str(contract_type))
 
 
 def _party_values(session: Session, party: PartyIn, side: str) -> dict:
@@ -254,7 +251,7 @@ def register_contract_for_match(session: Session, actor, match_id: int, data: Co
         perm.require(perm.is_staff(actor) or (perm.has_role(actor, Role.broker)
                                               and match.assigned_broker_id == actor.id),
                      "技术经纪人只能为分配给自己的撮合登记合同")
-    if match.status not in CONTRACTABLE_MATCH_STATUSES:
+    if match.status not in matches.ACCEPTED_STATUSES:
         raise InvalidTransition(f"撮合状态为“{match.status}”，经纪人确认推荐后才能登记合同",
                                 code="match_not_accepted")
     raw = data.model_dump(exclude_unset=True) if isinstance(data, ContractIn) else dict(data)
@@ -300,7 +297,7 @@ def link_to_match(session: Session, actor, contract_id: int, match_id: int, comm
     if c.problem_id not in (None, match.problem_id) or c.achievement_id not in (None, match.achievement_id):
         raise Conflict("该合同登记的技术需求或科技成果与本撮合不一致", code="contract_mismatch",
                        field="contract_id")
-    if match.status not in CONTRACTABLE_MATCH_STATUSES:
+    if match.status not in matches.ACCEPTED_STATUSES:
         raise InvalidTransition(f"撮合状态为“{match.status}”，经纪人确认推荐后才能关联合同",
                                 code="match_not_accepted")
     changes = audit.diff(c, {"match_id": match.id, "problem_id": match.problem_id,

@@ -51,18 +51,18 @@ from core.models import Match, MatchReview, Organization, TechProblem
 from core.models.contracts import Contract, Event, IndicatorTarget
 from core.money import to_wan
 from core.services import audit
+from core.services.matches import ACCEPTED_STATUSES
 from core.vocab import Role
 
 __all__ = [
     "Fact", "Totals", "INDICATORS", "IndicatorSpec", "totals", "group", "region_bucket", "region_rows",
     "breakdown_rows", "facts", "summary", "series", "breakdown", "targets", "set_target", "delete_target",
-    "indicator_value", "projection", "can_view_indicators", "BREAKDOWNS", "RECOMMENDED_STATUSES",
+    "indicator_value", "projection", "can_view_indicators", "BREAKDOWNS",
     "ytd_bounds", "same_period_last_year", "fact_cache", "with_fact_cache", "monthly_shape_to_date",
 ]
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ZERO = Decimal("0.00")
-RECOMMENDED_STATUSES = ("accepted", "introduced", "negotiating", "contracted", "failed")
 
 
 def can_view_indicators(user) -> bool:
@@ -378,7 +378,7 @@ def _recommended_points(session, start, end, region):
          .join(TechProblem, Match.problem_id == TechProblem.id)
          # Accepted by a broker: still in the pipeline, or accepted and later withdrawn (e.g. the
          # listing closed). Rejected proposals have a decision time too, but are not counted.
-         .where(or_(Match.status.in_(RECOMMENDED_STATUSES),
+         .where(or_(Match.status.in_(ACCEPTED_STATUSES),
                     select(MatchReview.id).where(MatchReview.match_id == Match.id,
                                                  MatchReview.action == "accept").exists())))
     if region:

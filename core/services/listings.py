@@ -174,7 +174,7 @@ class ListingFilters:
     created_to: date | None = None
 
 
-def _json_contains(session: Session, column, value: str):
+def json_contains(session: Session, column, value: str):
     """Portable 'JSON list contains value' (jsonb on PostgreSQL, text match on SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import JSONB
@@ -206,12 +206,12 @@ def list_for(session: Session, viewer, kind: str, filters: ListingFilters, *, pa
     if filters.region:
         stmt = stmt.where(m.region.startswith(regions.prefix(filters.region)))
     if filters.field:
-        stmt = stmt.where(_json_contains(session, m.fields, filters.field))
+        stmt = stmt.where(json_contains(session, m.fields, filters.field))
     if filters.maturity and kind == "achievement":
         stmt = stmt.where(m.maturity == filters.maturity)
     if filters.mode:
         col = m.coop_modes if kind == "problem" else m.transfer_modes
-        stmt = stmt.where(_json_contains(session, col, filters.mode))
+        stmt = stmt.where(json_contains(session, col, filters.mode))
     if filters.created_from:
         stmt = stmt.where(m.created_at >= filters.created_from)
     if filters.created_to:
@@ -266,4 +266,5 @@ def search_text(session: Session, obj) -> str:
 
 
 __all__ = ["KINDS", "LISTING_MODELS", "ListingFilters", "create", "update", "transition", "delete",
-           "get", "get_for", "list_for", "to_out", "attachments_of", "search_text", "spec"]
+           "get", "get_for", "list_for", "to_out", "attachments_of", "search_text", "spec",
+           "json_contains"]

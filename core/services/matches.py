@@ -37,7 +37,8 @@ from core.db import utcnow
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.models import Achievement, Match, MatchReview, TechProblem, User
 from core.models.contracts import Contract
-from core.services import audit, notifications
+from core.services import audit, listings, notifications
+from core.services.listings import json_contains
 from core.vocab import Labeled, Role
 
 
@@ -480,14 +481,6 @@ class QueueFilters:
     sort: str = "score"                 # "score" | "oldest" | "newest"
 
 
-def _json_has(session: Session, column, value: str):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB
-        return column.cast(JSONB).contains([value])
-    each = func.json_each(column).table_valued("value")
-    return select(each.c.value).where(each.c.value == value).exists()
-
-
 def _queue_stmt(session: Session, actor, f: QueueFilters):
     P, A = aliased(TechProblem), aliased(Achievement)
     stmt = select(Match).join(P, Match.problem_id == P.id).join(A, Match.achievement_id == A.id)
@@ -498,7 +491,7 @@ def _queue_stmt(session: Session, actor, f: QueueFilters):
                 raise ValidationFailed(f"未知的状态：{s}", field="status")
         stmt = stmt.where(Match.status.in_(statuses))
     if f.field:
-        stmt = stmt.where(or_(_json_has(session, P.fields, f.field), _json_has(session, A.fields, f.field)))
+        stmt = stmt.where(or_(json_contains(session, P.fields, f.field), json_contains(session, A.fields, f.field)))
     if f.region:
         if not regions.is_valid(f.region):
             raise ValidationFailed("地区代码无效", field="region")
@@ -567,8 +560,6 @@ def for_listing(session: Session, viewer, kind: str, listing_id: int, *,
     """Proposals of one problem or achievement, best first, as the viewer may see them:
     reviewers see every open/in-progress one; the owning organization sees them only after
     a broker accepted them."""
-    from core.services import listings
-
     obj = listings.get_for(session, viewer, kind, listing_id)
     col = Match.problem_id if kind == "problem" else Match.achievement_id
     stmt = select(Match).where(col == obj.id)
@@ -613,8 +604,6 @@ def _listing_brief(session: Session, viewer, obj) -> dict:
 
 def to_out(session: Session, viewer, m: Match, *, detail: bool = False) -> dict:
     """A match as the viewer may see it. ``detail`` adds both full listings and the history."""
-    from core.services import listings
-
     reviewer = perm.can_review_matches(viewer)
     d = {
         "id": m.id, "problem_id": m.problem_id, "achievement_id": m.achievement_id,
@@ -668,7 +657,8 @@ def status_choices() -> list[dict]:
     return [{"code": s.value, "label": s.label} for s in MatchStatus]
 
 
-__all__ = ["MatchStatus", "RejectReason", "ACCEPTED_STATUSES", "QueueFilters", "fingerprint", "propose", "withdraw",
-           "withdraw_for_listing", "assign", "accept", "reject", "introduce", "set_stage", "mark_contracted",
-           "queue", "pipeline", "counts", "for_listing", "get", "get_for", "find_pair", "to_out", "history",
+__all__ = ["MatchStatus", "RejectReason", "ACCEPTED_STATUSES", "QueueFilters", "fingerprint", "propose",
+           "withdraw", "withdraw_for_listing", "assign", "accept", "reject", "introduce", "set_stage",
+           "mark_contracted", "queue", "pipeline", "counts", "for_listing", "get", "get_for", "find_pair",
+           "to_out", "history",
            "can_view", "allowed_actions", "propose_many", "reason_choices", "status_choices", "refresh_score"]
