@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -21,8 +22,20 @@ NAMING = {
 }
 
 
+#: the platform's calendar (bureaus report by Beijing-time days)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def local_day_bounds(first: date | None, last: date | None) -> tuple[float | None, float | None]:
+    """Epoch seconds of 00:00 (Beijing time) on ``first`` and of 24:00 on ``last``: a date
+    range filter on timestamps, both days included; None where a day is not given."""
+    start = lambda d: datetime.combine(d, time.min, tzinfo=LOCAL_TZ).timestamp()  # noqa: E731
+    return (None if first is None else start(first),
+            None if last is None else start(last + timedelta(days=1)))
 
 
 class Base(DeclarativeBase):

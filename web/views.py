@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from core import permissions as perm
+from core.db import local_day_bounds
 from core.errors import ValidationFailed
 from core.models.listings import LISTING_MODELS
 from core.services import matches
@@ -44,13 +45,6 @@ def kind_label(kind: str | None) -> str:
 
 
 # ----------------------------------------------------------------- search
-
-def _day(d: date | None, end: bool = False) -> float | None:
-    if d is None:
-        return None
-    ts = datetime.combine(d, time.min, tzinfo=timezone.utc).timestamp()
-    return ts + 86400 if end else ts
-
 
 def _parse_date(value: str | None) -> date | None:
     if not value:
@@ -130,9 +124,10 @@ def run_search(session: Session, viewer, p: SearchParams) -> SearchView:
     d_from, d_to = _parse_date(p.created_from), _parse_date(p.created_to)
     if d_from and d_to and d_from > d_to:
         raise ValidationFailed("起始日期不能晚于结束日期", field="created_from")
+    date_from, date_to = local_day_bounds(d_from, d_to)
     published_only = not perm.can_see_unpublished(viewer)
     f = Filters(kind=p.kind, fields=p.fields, region=p.region, maturity=p.maturity, modes=p.modes,
-                published_only=published_only, date_from=_day(d_from), date_to=_day(d_to, end=True))
+                published_only=published_only, date_from=date_from, date_to=date_to)
     res = get_search_service().search(p.q, kind=p.kind, mode=p.mode, filters=f, page=p.page, size=p.size,
                                       published_only=published_only)
     return SearchView(total=res.total, hits=hit_views(session, viewer, res.hits), facets=res.facets,

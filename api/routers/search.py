@@ -1,23 +1,17 @@
 """GET /api/search — hybrid search over problems and achievements (indexes.service)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from api.deps import OptionalUser
+from core.db import local_day_bounds
 from core.errors import DomainError
 from core.permissions import can_see_unpublished
 
 router = APIRouter(tags=["search"])
-
-
-def _day(d: date | None, end: bool = False) -> float | None:
-    if d is None:
-        return None
-    ts = datetime.combine(d, time.min, tzinfo=timezone.utc).timestamp()
-    return ts + 86400 if end else ts
 
 
 @router.get("/search", summary="检索技术需求与科技成果（关键词 / 语义 / 混合）")
@@ -38,10 +32,11 @@ def search(user: OptionalUser,
 
     if created_from and created_to and created_from > created_to:
         raise DomainError("起始日期不能晚于结束日期", code="bad_date_range")
+    date_from, date_to = local_day_bounds(created_from, created_to)
     f = Filters(kind=kind, fields=field or [], region=region, maturity=maturity or [],
                 modes=coop_mode or [], status=status or [],
                 published_only=not can_see_unpublished(user),
-                date_from=_day(created_from), date_to=_day(created_to, end=True))
+                date_from=date_from, date_to=date_to)
     res = get_search_service().search(q, kind=kind, mode=mode, filters=f, page=page, size=size,
                                       published_only=f.published_only)
     return res.to_dict()

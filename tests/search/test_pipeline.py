@@ -170,3 +170,26 @@ def test_search_without_query_lists_newest(client, factory, login):
     page = client.get("/search", params={"q": "正极材料"}).text
     assert "最相关的" in page and "高镍" in page
     assert "暂无符合条件的信息" in client.get("/search", params={"region": "11"}).text
+
+
+def test_date_filters_use_beijing_days(client, db, factory, svc):
+    """created_from / created_to are calendar days in Beijing time: a listing published at
+    00:30 on 2 March in Beijing (16:30 UTC on 1 March) belongs to 2 March."""
+    from datetime import datetime, timezone
+
+    from core.db import local_day_bounds
+
+    uni = factory.user("university")
+    a = factory.achievement(uni, title="低温等离子体表面改性技术")
+    a.created_at = datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)
+    db.commit()
+    svc.index_listing(db, "achievement", a.id)
+
+    def found(**days):
+        return str(a.id) in [h["id"] for h in client.get("/api/search", params=days).json()["hits"]]
+
+    assert found(created_from="2026-03-02", created_to="2026-03-02")
+    assert not found(created_to="2026-03-01") and not found(created_from="2026-03-03")
+    assert local_day_bounds(None, None) == (None, None)
+    assert local_day_bounds(datetime(2026, 3, 2).date(), None)[0] == datetime(
+        2026, 3, 1, 16, 0, tzinfo=timezone.utc).timestamp()
