@@ -587,8 +587,16 @@ def _user_brief(session: Session, uid: int | None) -> dict | None:
     return {"id": u.id, "name": u.name or u.email} if u else None
 
 
-def _listing_brief(session: Session, viewer, obj) -> dict:
-    visible = perm.can_see_contact(session, viewer, obj)
+def _sees_contacts(session: Session, viewer, m: Match, obj) -> bool:
+    """perm.can_see_contact for a listing of ``m``, without a query for the staff and for the
+    match's own broker (who see the contacts of every listing of their matches)."""
+    if perm.is_staff(viewer) or (perm.has_role(viewer, Role.broker) and m.assigned_broker_id == viewer.id):
+        return True
+    return perm.can_see_contact(session, viewer, obj)
+
+
+def _listing_brief(session: Session, viewer, m: Match, obj) -> dict:
+    visible = _sees_contacts(session, viewer, m, obj)
     d = {"id": obj.id, "kind": obj.kind, "title": obj.title, "status": obj.status, "fields": obj.fields or [],
          "region": obj.region, "region_name": regions.full_name(obj.region), "org_id": obj.org_id,
          "org_name": obj.org.name if obj.org else "", "contact_visible": visible,
@@ -613,8 +621,8 @@ def to_out(session: Session, viewer, m: Match, *, detail: bool = False) -> dict:
         "proposed_at": m.proposed_at, "decided_at": m.decided_at, "introduced_at": m.introduced_at,
         "stage_changed_at": m.stage_changed_at, "updated_at": m.updated_at, "contract_id": m.contract_id,
         "failure_reason": m.failure_reason,
-        "problem": _listing_brief(session, viewer, m.problem),
-        "achievement": _listing_brief(session, viewer, m.achievement),
+        "problem": _listing_brief(session, viewer, m, m.problem),
+        "achievement": _listing_brief(session, viewer, m, m.achievement),
     }
     if reviewer:
         d["reject_reason"] = m.reject_reason
