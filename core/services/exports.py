@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from core import permissions as perm
+from core.contract_schemas import ContractOut
 from core import regions
 from core.money import to_wan
 from core.services import contracts as contract_service
@@ -49,7 +50,7 @@ def _amounts(total: Decimal, tech: Decimal) -> list:
 AMOUNT_HEADERS = ["合同成交额（万元）", "技术交易额（万元）", "合同成交额（元）", "技术交易额（元）"]
 
 
-def contracts_table(items) -> Table:
+def contracts_table(items: list[ContractOut]) -> Table:
     headers = ["登记号", "项目名称", "合同类型", "合同子类", "转化方式", "签订日期", "登记日期", "卖方",
                "卖方地区代码", "卖方地区", "卖方类型", "买方", "买方地区代码", "买方地区", "买方类型",
                *AMOUNT_HEADERS, "技术领域", "知识产权类型", "状态", "来源"]
@@ -57,8 +58,7 @@ def contracts_table(items) -> Table:
     first_money = headers.index(AMOUNT_HEADERS[0])
     t.money_columns = set(range(first_money, first_money + 4))
     sum_total, sum_tech = Decimal("0.00"), Decimal("0.00")
-    for c in items:
-        o = contract_service.to_out(None, c, with_history=False) if not hasattr(c, "seller") else c
+    for o in items:
         t.rows.append([o.reg_number, o.project_name, o.contract_type_label, o.sub_type_label or "",
                        o.conversion_mode_label or "", o.signed_on, o.registered_on, o.seller.name,
                        o.seller.region, o.seller.region_name, o.seller.party_type_label, o.buyer.name,
@@ -143,14 +143,6 @@ def indicator_tables(session: Session, viewer, year: int, region: str | None = N
 
 # ----------------------------------------------------------------- writers
 
-def _cell(v):
-    if isinstance(v, Decimal):
-        # Excel stores doubles; amounts up to 10^13 yuan with 2 decimals round-trip exactly
-        # through repr, and readers get them back with Decimal(str(value)).
-        return float(v)
-    return v
-
-
 def to_xlsx(tables: list[Table]) -> bytes:
     """Write-only workbook (streams rows: ~10k contracts/s), one sheet per table."""
     wb = Workbook(write_only=True)
@@ -173,10 +165,11 @@ def to_xlsx(tables: list[Table]) -> bytes:
         def cells(row, total=False):
             out = []
             for i, v in enumerate(row):
-                v = _cell(v)
-                if total or (i in t.money_columns and isinstance(v, float)):
+                # Decimals are written as they are (openpyxl formats them with 16 significant
+                # digits, so amounts below 10^14 yuan come back exact to the fen).
+                if total or (i in t.money_columns and isinstance(v, Decimal)):
                     c = WriteOnlyCell(ws, v)
-                    if isinstance(v, float) and i in t.money_columns:
+                    if isinstance(v, Decimal) and i in t.money_columns:
                         c.number_format = MONEY_FORMAT
                     if total:
                         c.font = bold

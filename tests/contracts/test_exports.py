@@ -77,3 +77,17 @@ def test_indicator_workbook_matches_the_service(db, bureau, make_contract):
     assert summary[1][0] == "技术合同成交额（输出）" and _dec(summary[1][1]) == to_wan(exact_total)
     content, filename, _ = exports.export_indicators(db, bureau, 2026, None, "csv", table="按技术领域")
     assert "按技术领域" in filename and "技术领域" in content.decode("utf-8-sig").splitlines()[0]
+
+
+def test_xlsx_amounts_are_exact_and_formatted_as_money(db, bureau, make_contract):
+    big = D("12345678901.23")
+    make_contract(bureau, registered_on=date(2026, 6, 1), total_amount=big, tech_amount=D("10000000000.01"))
+    content, _, _ = exports.export_contracts(db, bureau, ContractFilters(year=2026), "xlsx")
+    ws = load_workbook(io.BytesIO(content)).active
+    head = [c.value for c in ws[1]]
+    i_yuan, i_tech = head.index("合同成交额（元）") + 1, head.index("技术交易额（元）") + 1
+    for row in (2, 3):  # the contract and the 合计 row
+        cell = ws.cell(row, i_yuan)
+        assert _dec(cell.value) == big and str(cell.value) == "12345678901.23"
+        assert cell.number_format == exports.MONEY_FORMAT
+        assert _dec(ws.cell(row, i_tech).value) == D("10000000000.01")
