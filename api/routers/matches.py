@@ -13,6 +13,7 @@
 * ``POST /api/matches/{id}/reject``          ``{"reason_code", "comment"}``
 * ``POST /api/matches/{id}/introduce``       ``{"comment"}``
 * ``POST /api/matches/{id}/stage``           ``{"stage": negotiating|contracted|failed, "reason", "contract_id"}``
+                                             (contract_id: a registered contract to link to the pair)
 * ``GET  /api/problems/{id}/matches``        proposals of a problem (as the viewer may see them)
 * ``GET  /api/achievements/{id}/matches``    proposals of an achievement
 * ``POST /api/problems/{id}/matches/refresh`` and ``/api/achievements/{id}/matches/refresh``:
