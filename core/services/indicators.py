@@ -38,7 +38,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -46,6 +45,7 @@ from sqlalchemy.orm import Session
 from core import permissions as perm
 from core import regions
 from core.contract_schemas import (ContractSubType, ContractType, ConversionMode, PartyType, TargetIn)
+from core.db import LOCAL_TZ
 from core.errors import NotFound, ValidationFailed
 from core.models import Match, MatchReview, Organization, TechProblem
 from core.models.contracts import Contract, Event, IndicatorTarget
@@ -61,7 +61,6 @@ __all__ = [
     "ytd_bounds", "same_period_last_year", "fact_cache", "with_fact_cache", "monthly_shape_to_date",
 ]
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ZERO = Decimal("0.00")
 
 

@@ -5,14 +5,14 @@ One implementation for both kinds; the differences are data (schemas, transition
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import hooks, regions
 from core import permissions as perm
-from core.db import utcnow
+from core.db import local_day_bounds, utcnow
 from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.models import Achievement, Attachment, TechProblem
 from core.models.listings import LISTING_MODELS
@@ -212,10 +212,11 @@ def list_for(session: Session, viewer, kind: str, filters: ListingFilters, *, pa
     if filters.mode:
         col = m.coop_modes if kind == "problem" else m.transfer_modes
         stmt = stmt.where(json_contains(session, col, filters.mode))
-    if filters.created_from:
-        stmt = stmt.where(m.created_at >= filters.created_from)
-    if filters.created_to:
-        stmt = stmt.where(func.date(m.created_at) <= filters.created_to)
+    start, end = local_day_bounds(filters.created_from, filters.created_to)  # Beijing-time days
+    if start is not None:
+        stmt = stmt.where(m.created_at >= datetime.fromtimestamp(start, timezone.utc))
+    if end is not None:
+        stmt = stmt.where(m.created_at < datetime.fromtimestamp(end, timezone.utc))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = session.scalars(stmt.order_by(m.updated_at.desc(), m.id.desc())
                             .offset((page - 1) * size).limit(size)).unique().all()

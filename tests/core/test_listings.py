@@ -128,3 +128,19 @@ def test_list_filters_and_pagination(client, factory):
     assert client.get("/api/problems", params={"page": 3, "size": 2}).json()["items"].__len__() == 1
     r = client.get("/api/problems", params={"size": 1000})
     assert r.status_code == 422
+
+
+def test_list_date_filters_are_beijing_days(client, factory, db):
+    """A problem published at 00:30 on 2 March in Beijing (16:30 UTC on 1 March) is on 2 March."""
+    from datetime import datetime, timezone
+
+    p = factory.problem(factory.user("enterprise"), title="凌晨发布的技术需求")
+    p.created_at = datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)
+    db.commit()
+
+    def total(**days):
+        return client.get("/api/problems", params=days).json()["total"]
+
+    assert total(created_from="2026-03-02", created_to="2026-03-02") == 1
+    assert total(created_to="2026-03-01") == 0 and total(created_from="2026-03-03") == 0
+    assert total(created_from="2026-03-01", created_to="2026-03-03") == 1
