@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from core.accounts import service as accounts
 from core.db import session_scope
 from core.errors import NotAuthenticated, PermissionDenied
 from core.models import User
-from core.services import accounts
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 

@@ -6,8 +6,18 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
-from api.routers import (accounts, achievements, contracts, health, imports, indicators, matches,
-                         problems, search)
+from api.routers import (
+    accounts,
+    achievements,
+    contracts,
+    events,
+    health,
+    imports,
+    indicators,
+    matches,
+    problems,
+    search,
+)
 from core import celery_app
 from core.settings import get_settings
 
@@ -33,7 +43,7 @@ def create_app() -> FastAPI:
         https_only=settings.cookie_secure,
     )
     errors.install(app)
-    for module in (health, accounts, problems, achievements, search, matches, contracts, indicators, imports):
+    for module in (health, accounts, problems, achievements, search, matches, contracts, indicators, events, imports):
         app.include_router(module.router, prefix="/api")
     try:
         from web import routes as web_routes

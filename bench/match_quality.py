@@ -89,8 +89,15 @@ def labelled_task(model=None) -> tuple[dict, dict]:
 
 def calibrate_and_save(collected: dict) -> dict:
     from matcher.features import FEATURES
-    from matcher.model import (HAND_INTERCEPT, HAND_WEIGHTS, PACKAGED, ScoringModel, log_loss, platt,
-                               reliability)
+    from matcher.model import (
+        HAND_INTERCEPT,
+        HAND_WEIGHTS,
+        PACKAGED,
+        ScoringModel,
+        log_loss,
+        platt,
+        reliability,
+    )
 
     group = collected["group"]
     nrel = {q["id"]: E.grades_of(q) for q in collected["problems"]}

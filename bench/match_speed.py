@@ -91,7 +91,6 @@ def build(n_ach: int, n_prob: int, root: Path, synth: Synth, progress=print):
     from core.models import Achievement, Organization, TechProblem
     from core.validation import uscc_check_char
     from indexes.analysis import Analyzer
-    from indexes.backends.base import IndexDoc
     from indexes.backends.embedded import EmbeddedBackend
     from indexes.service import SearchService
 
@@ -262,7 +261,7 @@ def main(argv=None) -> dict:
         times, cpus = [], []
         now = utcnow()
         n_ach = a.achievements
-        for i in range(a.incremental):
+        for _i in range(a.incremental):
             t = int(synth.rng.integers(0, TOPICS))
             row = problem_row(synth, t, now)
             with scope() as s:

@@ -197,7 +197,7 @@ def indexing(n=48) -> dict:
     texts = [f"{r['title']}。{r['abstract']}" for r in rows]  # exactly what the indexer encodes
     enc.encode_passages(texts[:2])  # warm-up
     runs = []
-    for rep in range(2):
+    for _rep in range(2):
         t0 = time.perf_counter()
         enc.encode_passages(texts)
         raw = time.perf_counter() - t0

@@ -18,7 +18,7 @@ app.add_typer(user_app, name="user")
 console = Console()
 
 # Packages that contribute commands (reindex, index-check, match, crawl, import, eval ...).
-PLUGINS = ["indexes.cli", "matcher.cli", "crawler.cli", "core.contracts_cli"]
+PLUGINS = ["indexes.cli", "matcher.cli", "crawler.cli", "core.contracts.cli"]
 
 
 def fail(message: str) -> None:
@@ -99,11 +99,11 @@ def user_create(
     from pydantic import ValidationError
     from sqlalchemy import or_, select
 
+    from core.accounts import service as accounts
+    from core.accounts.schemas import UserCreate
     from core.db import session_scope
     from core.errors import DomainError, validation_failed_from_pydantic
     from core.models import Organization
-    from core.schemas import UserCreate
-    from core.services import accounts
 
     try:
         with session_scope() as s:

@@ -30,6 +30,20 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def local_today() -> date:
+    """Today on the bureau's calendar (Beijing time): the one 'today' of every date rule."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def local_date(dt: datetime | None) -> date | None:
+    """The Beijing-time calendar day of a stored timestamp (naive values are UTC)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(LOCAL_TZ).date()
+
+
 def local_day_bounds(first: date | None, last: date | None) -> tuple[float | None, float | None]:
     """Epoch seconds of 00:00 (Beijing time) on ``first`` and of 24:00 on ``last``: a date
     range filter on timestamps, both days included; None where a day is not given."""

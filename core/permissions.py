@@ -13,9 +13,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied
-from core.vocab import PUBLIC_ACHIEVEMENT_STATUSES, PUBLIC_PROBLEM_STATUSES, Role
-
-INTRODUCED_STATUSES = ("introduced", "negotiating", "contracted", "failed")
+from core.listings.vocab import PUBLIC_ACHIEVEMENT_STATUSES, PUBLIC_PROBLEM_STATUSES
+from core.matches.vocab import INTRODUCED_STATUSES
+from core.vocab import Role
 
 EDITOR_ROLE = {"problem": Role.enterprise, "achievement": Role.university}
 

@@ -15,7 +15,7 @@ def ping() -> dict:
 
 @app.task(name="techmatch.send_notification_email", bind=True, max_retries=5, default_retry_delay=60)
 def send_notification_email(self, notification_id: int) -> bool:
-    from core.services import notifications
+    from core.notifications import service as notifications
 
     try:
         return notifications.send_email(notification_id)

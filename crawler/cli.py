@@ -108,7 +108,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:  # noqa: ARG001
         """批量导入技术需求、科技成果或技术合同（中文列名；默认全部正确才导入）。"""
         from core.db import session_scope
         from core.errors import DomainError
-        from crawler.importers import import_file
+        from core.imports.service import import_file
 
         try:
             with session_scope() as s:
@@ -125,7 +125,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:  # noqa: ARG001
                         output: Path = typer.Option(None, "--output", "-o", help="保存路径（默认当前目录）")):
         """生成导入模板（带中文列名、必填标记、下拉选项和填写说明）。"""
         from core.errors import DomainError
-        from crawler.importers import template
+        from core.imports.service import template
 
         try:
             data, filename, _ = template(kind, fmt)

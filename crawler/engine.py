@@ -30,14 +30,17 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.accounts import owners
+from core.attachments import service as attachment_service
 from core.db import session_scope, utcnow
 from core.errors import DomainError
+from core.listings import dedup
+from core.listings import service as listings
+from core.listings.schemas import AchievementUpdate, ProblemUpdate
 from core.models import Attachment, CrawledPage, CrawlRun, Provenance
 from core.models.listings import LISTING_MODELS
-from core.schemas import FIELD_LABELS, AchievementUpdate, ProblemUpdate
-from core.services import attachments as attachment_service
-from core.services import listings
-from crawler import dedup, owners, parse
+from core.schemas import FIELD_LABELS
+from crawler import parse
 from crawler.config import Source
 from crawler.fetch import DecodeError, Fetcher, FetchResult, decode_html
 from crawler.mapping import Mapped, MappingError, map_fields

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from core.errors import validation_failed_from_pydantic
-from core.schemas import AchievementIn, ProblemIn
+from core.imports import values as V
+from core.listings.schemas import AchievementIn, ProblemIn
 from core.validation import check_credit_code, check_phone
-from crawler import values as V
 
 # Fields a source may declare, per kind (besides title/body/owner/date/attachments).
 TEXT_FIELDS = {

@@ -13,7 +13,12 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     def reindex(full: bool = typer.Option(False, "--full", help="重建新版本索引并原子切换（不停服）"),
                 batch: int = typer.Option(64, help="每批编码的条目数")):
         """从数据库重建检索索引（未变化的条目不重新编码）。"""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TimeElapsedColumn,
+        )
 
         from core.db import session_scope
         from indexes.service import get_search_service

@@ -18,7 +18,6 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,8 +26,14 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from indexes.analysis import Analyzer, get_analyzer, highlight, snippet
-from indexes.backends.base import Filters, IndexDoc, SearchBackend, doc_key, split_key
-from indexes.encoders import EmbeddingCache, Encoder, PassageEmbedder, get_encoder, model_id_for
+from indexes.backends.base import Filters, IndexDoc, SearchBackend, doc_key
+from indexes.encoders import (
+    EmbeddingCache,
+    Encoder,
+    PassageEmbedder,
+    get_encoder,
+    model_id_for,
+)
 from indexes.fusion import Candidate, FusionParams, fuse, single
 
 log = logging.getLogger(__name__)

@@ -50,7 +50,13 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
 
 
 def run_all(console, direction: str = "both", workers: int = 1) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from core.db import session_scope
     from matcher.proposals import match_all

@@ -20,8 +20,8 @@ def load(console: Console | None = None, index: bool = True) -> dict:
     if not index:
         return {}
     from core.db import session_scope
+    from core.matches import service as M
     from core.models import Match, MatchReview, User
-    from core.services import matches as M
     from indexes.service import get_search_service
     from matcher.cli import run_all
 

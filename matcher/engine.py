@@ -18,7 +18,13 @@ import numpy as np
 from sqlalchemy import select
 
 from matcher import explain as X
-from matcher.features import PROFILE_COLUMNS, Profile, pair_features, profile_from_row, profile_of
+from matcher.features import (
+    PROFILE_COLUMNS,
+    Profile,
+    pair_features,
+    profile_from_row,
+    profile_of,
+)
 from matcher.model import ScoringModel
 
 OTHER = {"problem": "achievement", "achievement": "problem"}

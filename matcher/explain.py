@@ -15,8 +15,8 @@ import functools
 import re
 
 from core import regions
+from core.listings.vocab import MATURITY_ORDER, CoopMode, Maturity, TransferMode
 from core.money import format_wan
-from core.vocab import MATURITY_ORDER, CoopMode, Maturity, TransferMode
 from matcher import features as F
 from matcher.features import Profile
 

@@ -38,7 +38,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from core import regions
-from core.vocab import MATURITY_ORDER
+from core.db import LOCAL_TZ
+from core.listings.vocab import MATURITY_ORDER
 
 FEATURES: tuple[str, ...] = ("semantic", "keyword", "retrieval", "field", "region", "maturity", "mode",
                              "budget", "freshness")
@@ -232,7 +233,7 @@ def _aware(d: datetime) -> datetime:
 
 def freshness(p: Profile, a: Profile, now: datetime | None = None) -> float:
     now = now or datetime.now(timezone.utc)
-    if p.deadline is not None and p.deadline < now.date():
+    if p.deadline is not None and p.deadline < now.astimezone(LOCAL_TZ).date():
         return 0.0
     if a.published_at is None:
         return 0.6

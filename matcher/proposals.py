@@ -7,7 +7,7 @@ rewrites the same scores and creates nothing.
 * a listing that is not published (closed, back to draft, solved, transferred ...) gets its
   open proposals withdrawn; a deleted one has none left (rows cascade);
 * otherwise its candidates are ranked (:class:`matcher.engine.Matcher`) and each selected
-  pair goes through ``core.services.matches.propose`` (created / refreshed / re-proposed
+  pair goes through ``core.matches.service.propose`` (created / refreshed / re-proposed
   after a material change / left alone when rejected or already in the workflow);
 * its other proposals still waiting for review (e.g. made from the other side) are left alone
   unless this listing changed materially since they were scored: then they are re-scored and
@@ -24,9 +24,10 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from core.matches import service as svc_matches
+from core.matches.vocab import WITHDRAW_ON
 from core.models import Match
 from core.models.listings import LISTING_MODELS
-from core.services import matches as svc_matches
 from matcher.engine import Matcher
 
 
@@ -36,7 +37,7 @@ def match_listing(session, kind: str, listing_id: int, *, matcher: Matcher | Non
         return {"status": "deleted"}
     if obj.status != "published":
         n = 0
-        if obj.status in svc_matches.WITHDRAW_ON:
+        if obj.status in WITHDRAW_ON:
             n = svc_matches.withdraw_for_listing(session, kind, obj.id, None,
                                                  f"{'需求' if kind == 'problem' else '成果'}已不再发布")
         session.flush()

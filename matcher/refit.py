@@ -20,7 +20,15 @@ import numpy as np
 from sqlalchemy import select
 
 from matcher.features import FEATURES
-from matcher.model import ScoringModel, auc, fit_logistic, hand_set, load, local_path, log_loss
+from matcher.model import (
+    ScoringModel,
+    auc,
+    fit_logistic,
+    hand_set,
+    load,
+    local_path,
+    log_loss,
+)
 
 BENCH = Path(__file__).parent / "data" / "bench_candidates.json"
 POSITIVE = ("accepted", "introduced", "negotiating", "contracted", "failed")
@@ -71,7 +79,7 @@ def _figures(model: ScoringModel, X, y, label: str, bench: dict | None) -> dict:
 
 
 def refit(session, *, min_decisions: int | None = None, save: bool = True, l2: float = 1.0) -> dict:
-    from core.services import audit
+    from core import audit
     from core.settings import get_settings
 
     need = get_settings().match_refit_min_decisions if min_decisions is None else min_decisions

@@ -9,9 +9,12 @@ import os
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from tests.contract_helpers import contract_data
 
 PG_ADMIN_URL = os.environ.get("TECHMATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -135,8 +138,8 @@ class Factory:
     counter: int = 0
 
     def org(self, kind: str = "enterprise", region: str = "330421", name: str | None = None, **kw):
-        from core.schemas import OrganizationIn
-        from core.services import accounts
+        from core.accounts import service as accounts
+        from core.accounts.schemas import OrganizationIn
 
         self.counter += 1
         data = OrganizationIn(kind=kind, name=name or f"测试单位{self.counter}", region=region,
@@ -146,8 +149,8 @@ class Factory:
         return org
 
     def user(self, role: str = "enterprise", org=None, password: str = "password-123", **kw):
-        from core.schemas import UserCreate
-        from core.services import accounts
+        from core.accounts import service as accounts
+        from core.accounts.schemas import UserCreate
 
         kind = {"enterprise": "enterprise", "university": "university", "broker": "broker_agency",
                 "bureau": "bureau", "admin": "bureau"}[role]
@@ -159,8 +162,8 @@ class Factory:
         return u
 
     def problem(self, user, publish: bool = True, **kw):
-        from core.schemas import ProblemIn
-        from core.services import listings
+        from core.listings import service as listings
+        from core.listings.schemas import ProblemIn
 
         data = dict(title="锂电池正极材料循环寿命不足", region="330421", fields=["新能源"],
                     description="我公司生产的三元正极材料循环 500 次后容量保持率低于 80%，需要改性技术。",
@@ -172,8 +175,8 @@ class Factory:
         return obj
 
     def achievement(self, user, publish: bool = True, **kw):
-        from core.schemas import AchievementIn
-        from core.services import listings
+        from core.listings import service as listings
+        from core.listings.schemas import AchievementIn
 
         data = dict(title="高镍三元正极材料表面包覆改性技术", region="330106", fields=["新能源"],
                     abstract="通过原子层沉积氧化铝包覆，使高镍正极循环 1000 次容量保持率达 90% 以上。",
@@ -201,3 +204,74 @@ def login(client):
     def _login(user, password: str = "password-123") -> dict:
         return auth_headers(client, user, password)
     return _login
+
+
+# ----------------------------------------------------------------- domain fixtures shared by several packages
+
+#: packages whose tests keep the listing index/match tasks out (not under test there)
+NO_LISTING_TASKS = ("contracts", "indicators", "matches")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.fspath)).parent.name in NO_LISTING_TASKS and "no_listing_tasks" not in item.fixturenames:
+            item.fixturenames.insert(0, "no_listing_tasks")
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Tasks enqueued after commits (index/match), recorded instead of run: the search
+    service is tested in its own package; here we check that listings enter the pipeline."""
+    from core import hooks
+
+    calls: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(hooks, "enqueue", lambda name, *args, **kw: calls.append((name, args)))
+    return calls
+
+
+@pytest.fixture
+def no_listing_tasks(request):
+    """Listing index/match tasks are not under test here: keep them out (and the tests fast)."""
+    if "db" in request.fixturenames:
+        from core import hooks
+
+        hooks.suppress(request.getfixturevalue("db"))
+
+
+@pytest.fixture
+def make_contract(db):
+    from core.contracts import service as contracts
+
+    def _make(actor=None, **kw):
+        c = contracts.register(db, actor, contract_data(**kw))
+        db.commit()
+        return c
+    return _make
+
+
+@pytest.fixture
+def bureau(factory):
+    return factory.user("bureau")
+
+
+@pytest.fixture
+def broker(factory):
+    return factory.user("broker")
+
+
+@pytest.fixture
+def accepted_match(db, factory, broker):
+    """A problem, an achievement and a match a broker accepted (assigned to ``broker``)."""
+    from core.models import Match
+
+    ent = factory.user("enterprise", org=factory.org("enterprise", region="330482", name="平湖锂想新能源有限公司"))
+    uni = factory.user("university", org=factory.org("university", region="330106", name="浙北理工大学"))
+    p = factory.problem(ent)
+    a = factory.achievement(uni, transfer_modes=["license", "transfer"])
+    m = Match(problem_id=p.id, achievement_id=a.id, score=0.9, status="accepted",
+              assigned_broker_id=broker.id)
+    from core.db import utcnow
+    m.decided_at = utcnow()
+    db.add(m)
+    db.commit()
+    return m, ent, uni

@@ -1,4 +1,4 @@
-"""The bureau dashboard's view model: figures from core.services.indicators, shaped for the
+"""The bureau dashboard's view model: figures from core.indicators.service, shaped for the
 template and the charts. Every number comes from the service; here only 万元 display
 conversion (core.money.to_wan) and chart series."""
 from __future__ import annotations
@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from core.indicators import service as indicators
 from core.money import to_wan
-from core.services import indicators
 
 BREAKDOWN_VIEWS = [
     ("region", "seller", "按地区（输出）"),

@@ -3,11 +3,19 @@ Chinese messages. No business rules here: the schemas and services decide."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from core.errors import Conflict, DomainError, ValidationFailed, validation_failed_from_pydantic
+from core import regions
+from core.db import local_today
+from core.errors import (
+    Conflict,
+    DomainError,
+    ValidationFailed,
+    validation_failed_from_pydantic,
+)
 from core.money import MoneyError, to_wan, wan_to_yuan
 
 _SPLIT = re.compile(r"[,，、;；\s]+")
@@ -117,3 +125,25 @@ def _root(field: str) -> str:
     if parts[0] == "org" and len(parts) > 1:
         return ".".join(parts[:2])
     return parts[0]
+
+
+def year_param(value) -> int:
+    try:
+        y = int(value)
+    except (TypeError, ValueError):
+        return local_today().year
+    return y if 2000 <= y <= 2100 else local_today().year
+
+
+def region_param(value: str | None) -> str | None:
+    v = (value or "").strip()
+    if not v:
+        return None
+    if not regions.is_valid(v):
+        raise ValidationFailed(f"行政区划代码 {v} 不存在", field="region")
+    return v
+
+
+def as_form_text(values: dict) -> dict:
+    """Stored values as form inputs show them: '' for None, dates as YYYY-MM-DD."""
+    return {k: "" if v is None else v.isoformat() if isinstance(v, date) else str(v) for k, v in values.items()}

@@ -51,10 +51,19 @@ def render_error(request: Request, status: int, exc: DomainError | None) -> HTML
 
 
 def install(app: FastAPI) -> None:
-    from web.pages import broker, bureau, listings, public
+    from web.pages import (
+        accounts,
+        broker,
+        contracts,
+        events,
+        imports,
+        indicators,
+        listings,
+        public,
+    )
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (public, listings, broker, bureau):
+    for module in (public, listings, broker, contracts, accounts, indicators, events, imports):
         app.include_router(module.router)
     app.state.render_error = render_error
 

@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.deps import DB
+from core.accounts import service as accounts
 from core.db import get_sessionmaker
 from core.errors import NotAuthenticated, PermissionDenied
 from core.models import User
-from core.services import accounts, notifications
+from core.notifications import service as notifications
 
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"

@@ -6,20 +6,25 @@ import functools
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from core import regions
+from core.db import LOCAL_TZ
+from core.listings.vocab import (
+    AchievementStatus,
+    CoopMode,
+    Maturity,
+    ProblemStatus,
+    TransferMode,
+)
 from core.money import format_wan, to_wan
-from core.vocab import (FIELDS, AchievementStatus, CoopMode, Maturity, OrgKind, PatentType,
-                        ProblemStatus, Role, TransferMode, UserStatus)
+from core.vocab import FIELDS, OrgKind, PatentType, Role, UserStatus
 from web.security import csrf_token, current_user
 from web.views import KIND_LABELS, kind_label, listing_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 env = templates.env
@@ -89,7 +94,7 @@ def _status_label(value, kind: str = "problem") -> str:
 
 
 def _match_status_labels() -> dict[str, str]:
-    from core.services.matches import MatchStatus
+    from core.matches.vocab import MatchStatus
 
     return dict(MatchStatus.choices())
 

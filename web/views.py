@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from core import permissions as perm
 from core.db import local_day_bounds
 from core.errors import ValidationFailed
+from core.listings.service import KINDS
+from core.matches import service as matches
 from core.models.listings import LISTING_MODELS
-from core.services import matches
-from core.services.listings import KINDS
 from core.vocab import FIELDS
 
 log = logging.getLogger(__name__)

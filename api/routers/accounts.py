@@ -8,9 +8,16 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import DB, CurrentUser
 from core import permissions as perm
-from core.schemas import (OrganizationIn, OrganizationOut, OrganizationUpdate, Page, RegistrationIn,
-                          UserCreate, UserOut)
-from core.services import accounts
+from core.accounts import service as accounts
+from core.accounts.schemas import (
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationUpdate,
+    RegistrationIn,
+    UserCreate,
+    UserOut,
+)
+from core.schemas import Page
 
 router = APIRouter(tags=["accounts"])
 

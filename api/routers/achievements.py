@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from api.routers.listings import download_router, make_router
-from core.schemas import AchievementIn, AchievementUpdate
+from core.listings.schemas import AchievementIn, AchievementUpdate
 
 router = APIRouter()
 router.include_router(make_router("achievement", "/achievements", AchievementIn, AchievementUpdate, "科技成果"))

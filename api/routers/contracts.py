@@ -3,15 +3,22 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel
 
 from api.deps import DB, CurrentUser
-from core.contract_schemas import ContractAmendIn, ContractIn, ContractOut, ContractTerminateIn, vocab
+from api.responses import download
+from core.contracts import exports as contract_exports
+from core.contracts import service as contracts
+from core.contracts.schemas import (
+    ContractAmendIn,
+    ContractIn,
+    ContractOut,
+    ContractTerminateIn,
+    vocab,
+)
 from core.schemas import Page
-from core.services import contracts, exports
 
 router = APIRouter(prefix="/contracts", tags=["技术合同"])
 
@@ -21,11 +28,6 @@ def _filters(q, year, registered_from, registered_to, region, side, contract_typ
     return contracts.ContractFilters(q=q, year=year, registered_from=registered_from, registered_to=registered_to,
                                      region=region, side=side, contract_type=contract_type, status=status,
                                      field=field, org_id=org_id, match_id=match_id, source=source)
-
-
-def download(content: bytes, filename: str, media_type: str) -> Response:
-    return Response(content, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
 @router.get("/vocab", summary="合同类型、子类、当事人类型等选项")
@@ -59,7 +61,7 @@ def export(db: DB, user: CurrentUser, fmt: str, q: str | None = None, year: int 
         raise NotFound("仅支持 xlsx 或 csv")
     f = _filters(q, year, registered_from, registered_to, region, side, contract_type, status, field, org_id,
                  match_id, source)
-    return download(*exports.export_contracts(db, user, f, fmt))
+    return download(*contract_exports.export_contracts(db, user, f, fmt))
 
 
 @router.post("", response_model=ContractOut, status_code=201, summary="登记技术合同")

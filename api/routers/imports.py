@@ -10,15 +10,15 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from api.deps import DB, CurrentUser
 from core import permissions as perm
 from core.errors import ValidationFailed
+from core.listings import service as listings
 from core.settings import get_settings
-from core.services import listings
 
 router = APIRouter(tags=["导入与采集"])
 
 @router.get("/imports/{kind}/template", summary="下载导入模板（xlsx 或 csv）")
 def template(user: CurrentUser, kind: str,
              format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx"):
-    from crawler import importers
+    from core.imports import service as importers
 
     data, filename, media_type = importers.template(kind, format)
     return Response(data, media_type=media_type, headers={
@@ -30,7 +30,7 @@ async def upload(db: DB, user: CurrentUser, kind: str, file: Annotated[UploadFil
                  partial: Annotated[bool, Form()] = False, dry_run: Annotated[bool, Form()] = False):
     """All-or-nothing by default: with any row error nothing is written (``partial`` imports
     the good rows). The report lists errors by row and column, and duplicates."""
-    from crawler import importers
+    from core.imports import service as importers
 
     perm.require(importers.can_import(user), "只有科技局可以批量导入")
     limit = get_settings().max_upload_bytes

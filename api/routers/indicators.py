@@ -1,5 +1,5 @@
 """/api/indicators: summary, time series, breakdowns, targets (progress, projection, behind-schedule
-flag), events and exports. Figures come from core.services.indicators only."""
+flag) and exports. Figures come from core.indicators.service only."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 
 from api.deps import DB, CurrentUser
 from api.json import exact
-from api.routers.contracts import download
-from core.contract_schemas import EventIn, EventOut, EventUpdate, TargetIn
+from api.responses import download
 from core.errors import NotFound
-from core.schemas import Page
-from core.services import events, exports, indicators
+from core.indicators import exports as indicator_exports
+from core.indicators import service as indicators
+from core.indicators.schemas import TargetIn
 
 router = APIRouter(prefix="/indicators", tags=["科技指标"])
 
@@ -59,31 +59,9 @@ def delete_target(db: DB, user: CurrentUser, target_id: int):
     indicators.delete_target(db, user, target_id)
 
 
-@router.get("/events", response_model=Page[EventOut], summary="对接活动列表")
-def list_events(db: DB, user: CurrentUser, year: int | None = None, region: str | None = None,
-                page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=200)] = 50):
-    items, total = events.list_events(db, user, year=year, region=region, page=page, size=size)
-    return Page(items=[EventOut.model_validate(e) for e in items], total=total, page=page, size=size)
-
-
-@router.post("/events", response_model=EventOut, status_code=201, summary="登记对接活动")
-def create_event(db: DB, user: CurrentUser, data: EventIn):
-    return EventOut.model_validate(events.create(db, user, data))
-
-
-@router.patch("/events/{event_id}", response_model=EventOut)
-def update_event(db: DB, user: CurrentUser, event_id: int, data: EventUpdate):
-    return EventOut.model_validate(events.update(db, user, event_id, data))
-
-
-@router.delete("/events/{event_id}", status_code=204)
-def delete_event(db: DB, user: CurrentUser, event_id: int):
-    events.delete(db, user, event_id)
-
-
 @router.get("/export.{fmt}", summary="导出指标表（XLSX 含全部表；CSV 用 table 选择一张表）")
 def export(db: DB, user: CurrentUser, fmt: str, year: int, region: str | None = None, table: str | None = None,
            as_of: date | None = None):
     if fmt not in ("xlsx", "csv"):
         raise NotFound("仅支持 xlsx 或 csv")
-    return download(*exports.export_indicators(db, user, year, region, fmt, table, as_of))
+    return download(*indicator_exports.export_indicators(db, user, year, region, fmt, table, as_of))

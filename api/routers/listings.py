@@ -7,9 +7,13 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from api.deps import DB, CurrentUser, OptionalUser
-from core.schemas import (AchievementIn, AchievementUpdate, ListingOut, Page, ProblemIn, ProblemUpdate,
-                          StatusChange)
-from core.services import attachments, listings
+from core.attachments import service as attachments
+from core.listings import service as listings
+from core.listings.schemas import (
+    ListingOut,
+    StatusChange,
+)
+from core.schemas import Page
 
 
 def make_router(kind: str, path: str, create_schema, update_schema, tag: str) -> APIRouter:

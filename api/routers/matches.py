@@ -1,4 +1,4 @@
-"""Proposals and the broker workflow (thin: every rule is in core.services.matches).
+"""Proposals and the broker workflow (thin: every rule is in core.matches.service).
 
 * ``GET  /api/matches``                      broker queue (filters: status, field, region, region_side,
                                              min_score, max_score, min_age_days, max_age_days, assigned,
@@ -29,8 +29,8 @@ from pydantic import BaseModel, Field
 from api.deps import DB, CurrentUser
 from api.json import exact
 from core import permissions as perm
-from core.services import listings
-from core.services import matches as svc
+from core.listings import service as listings
+from core.matches import service as svc
 
 router = APIRouter(tags=["撮合推荐"])
 

@@ -1,4 +1,4 @@
 from api.routers.listings import make_router
-from core.schemas import ProblemIn, ProblemUpdate
+from core.listings.schemas import ProblemIn, ProblemUpdate
 
 router = make_router("problem", "/problems", ProblemIn, ProblemUpdate, "技术需求")

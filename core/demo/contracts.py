@@ -18,14 +18,16 @@ from rich.console import Console
 from sqlalchemy import select
 
 from core import hooks, regions
-from core.contract_schemas import make_reg_number
+from core.contracts import service as contract_service
+from core.contracts.vocab import make_reg_number
 from core.db import session_scope
+from core.events import service as event_service
+from core.indicators import service as indicators
+from core.matches import service as match_service
 from core.models import Match, Organization, User
-from core.models.contracts import Contract, Event, IndicatorTarget
-from core.services import contracts as contract_service
-from core.services import events as event_service
-from core.services import matches as match_service
-from core.services import indicators
+from core.models.contracts import Contract
+from core.models.events import Event
+from core.models.targets import IndicatorTarget
 
 SEED = 20261128
 ORGS = Path(__file__).parent / "data" / "organizations.json"

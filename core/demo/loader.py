@@ -11,10 +11,12 @@ from rich.progress import Progress
 from sqlalchemy import select
 
 from core import hooks
+from core.accounts import service as accounts
+from core.accounts.schemas import OrganizationIn, UserCreate
 from core.db import session_scope
+from core.listings import service as listings
+from core.listings.schemas import AchievementIn, ProblemIn
 from core.models import Achievement, Organization, TechProblem, User
-from core.schemas import AchievementIn, OrganizationIn, ProblemIn, UserCreate
-from core.services import accounts, listings
 
 DATA = Path(__file__).parent / "data"
 USERS = Path(__file__).parent / "users.json"

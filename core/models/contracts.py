@@ -5,20 +5,20 @@ Money columns are exact (``core.money.Money``: Decimal yuan in Python, BIGINT fe
 
 Registration number (登记号): 16 digits = 4-digit registration year + 6-digit GB/T 2260 code of
 the registering authority's region + 6-digit serial, e.g. ``2026330400000123`` (the layout used by
-the national technology-contract registration system). Validated in ``core.contract_schemas``.
+the national technology-contract registration system). Validated in ``core.contracts.schemas``.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utcnow
 from core.money import Money
 
-__all__ = ["Contract", "ContractAmendment", "IndicatorTarget", "Event"]
+__all__ = ["Contract", "ContractAmendment"]
 
 
 class Contract(Base):
@@ -31,7 +31,7 @@ class Contract(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reg_number: Mapped[str] = mapped_column(String(16), unique=True)
     project_name: Mapped[str] = mapped_column(String(200))
-    # development, transfer, license, consulting, service (core.contract_schemas.ContractType)
+    # development, transfer, license, consulting, service (core.contracts.schemas.ContractType)
     contract_type: Mapped[str] = mapped_column(String(20), index=True)
     sub_type: Mapped[str | None] = mapped_column(String(30))
     # How the contract converts an achievement (成果转化): transfer, license, equity (作价投资) or None.
@@ -95,47 +95,3 @@ class ContractAmendment(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     contract: Mapped[Contract] = relationship(back_populates="amendments")
-
-
-class IndicatorTarget(Base):
-    """The bureau's yearly target for one indicator in one region. Money indicators use
-    ``target_amount`` (exact yuan); count indicators use ``target_count``."""
-
-    __tablename__ = "indicator_targets"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    indicator: Mapped[str] = mapped_column(String(40))
-    year: Mapped[int] = mapped_column(Integer)
-    region: Mapped[str] = mapped_column(String(6))
-    target_amount: Mapped[Decimal | None] = mapped_column(Money)
-    target_count: Mapped[int | None] = mapped_column(Integer)
-    note: Mapped[str] = mapped_column(Text, default="")
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    __table_args__ = (
-        UniqueConstraint("indicator", "year", "region", name="uq_indicator_targets_key"),
-        Index("ix_indicator_targets_year_region", "year", "region"),
-    )
-
-
-class Event(Base):
-    """A matchmaking event (对接活动): roadshow, matchmaking fair, enterprise visit, training."""
-
-    __tablename__ = "match_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="matchmaking")
-    held_on: Mapped[date] = mapped_column(index=True)
-    region: Mapped[str] = mapped_column(String(6), index=True)
-    venue: Mapped[str] = mapped_column(String(200), default="")
-    organizer_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
-    attendance: Mapped[int] = mapped_column(Integer, default=0)
-    enterprises: Mapped[int] = mapped_column(Integer, default=0)
-    matches_made: Mapped[int] = mapped_column(Integer, default=0)
-    match_ids: Mapped[list] = mapped_column(default=list)  # platform matches made at the event
-    note: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -33,7 +33,7 @@ class Match(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     # The registered technology contract once the pair reached 'contracted': a denormalised
     # pointer to a contract whose ``Contract.match_id`` is this match (the link itself). Set only
-    # by core.services.matches.mark_contracted, which the contracts service calls after linking.
+    # by core.matches.service.mark_contracted, which the contracts service calls after linking.
     # A plain integer, not a foreign key: the contracts table comes in a later migration.
     contract_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Position of the pair in the listing's proposal list (after diversity re-ranking).

@@ -9,10 +9,10 @@ import numpy as np
 
 KINDS = ("problem", "achievement")
 #: statuses a viewer without the right to see unpublished listings may see (the union of
-#: core.vocab.PUBLIC_PROBLEM_STATUSES and PUBLIC_ACHIEVEMENT_STATUSES; each status exists
+#: core.listings.vocab.PUBLIC_PROBLEM_STATUSES and PUBLIC_ACHIEVEMENT_STATUSES; each status exists
 #: for one kind only, so the union is exact per kind)
 try:
-    from core.vocab import PUBLIC_ACHIEVEMENT_STATUSES, PUBLIC_PROBLEM_STATUSES
+    from core.listings.vocab import PUBLIC_ACHIEVEMENT_STATUSES, PUBLIC_PROBLEM_STATUSES
 
     PUBLIC_STATUSES = tuple(sorted(set(PUBLIC_PROBLEM_STATUSES) | set(PUBLIC_ACHIEVEMENT_STATUSES)))
 except ImportError:  # pragma: no cover
@@ -157,11 +157,11 @@ class SearchBackend(ABC):
     def begin_rebuild(self) -> "SearchBackend":
         return self
 
-    def commit_rebuild(self, new: "SearchBackend") -> None:
+    def commit_rebuild(self, new: "SearchBackend") -> None:  # noqa: B027 - optional hook, a no-op by default
         pass
 
-    def refresh(self) -> None:
+    def refresh(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Make writes visible to searches (ES refresh; embedded: no-op)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         pass

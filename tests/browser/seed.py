@@ -13,9 +13,11 @@ PASSWORD = "password-123"
 
 def main() -> None:
     from core import migrate
+    from core.accounts import service as accounts
+    from core.accounts.schemas import OrganizationIn, UserCreate
     from core.db import session_scope
-    from core.schemas import AchievementIn, OrganizationIn, UserCreate
-    from core.services import accounts, listings
+    from core.listings import service as listings
+    from core.listings.schemas import AchievementIn
     from tests.conftest import make_credit_code
     from tests.web.fixtures import ACHIEVEMENTS
 

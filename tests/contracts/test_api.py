@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from contract_helpers import contract_data
+from tests.contract_helpers import contract_data
 
 
 def body(**kw):
@@ -50,7 +50,7 @@ def test_bad_input_gets_chinese_error_and_nothing_written(client, factory, login
 
 
 def test_visibility_by_role(client, factory, login, db):
-    from core.services import contracts
+    from core.contracts import service as contracts
 
     bureau = factory.user("bureau")
     ent_org = factory.org("enterprise", region="330421", name="嘉善甲公司")
@@ -91,7 +91,7 @@ def test_broker_registers_for_own_match_via_api(client, login, broker, accepted_
 
 
 def test_indicator_endpoints(client, factory, login, db):
-    from core.services import contracts
+    from core.contracts import service as contracts
 
     bureau = factory.user("bureau")
     contracts.register(db, bureau, contract_data(registered_on=date(2026, 2, 3)))
@@ -115,10 +115,10 @@ def test_indicator_endpoints(client, factory, login, db):
     assert client.put("/api/indicators/targets", json={"indicator": "events", "year": 2026, "region": "330100",
                                                        "target": "3"},
                       headers=login(factory.user("broker"))).status_code == 403
-    ev = client.post("/api/indicators/events", headers=h, json={
+    ev = client.post("/api/events", headers=h, json={
         "title": "新材料成果路演", "kind": "roadshow", "held_on": "2026-05-20", "region": "330402",
         "attendance": 80, "matches_made": 4})
     assert ev.status_code == 201, ev.text
-    assert client.get("/api/indicators/events", params={"year": 2026}, headers=h).json()["total"] == 1
+    assert client.get("/api/events", params={"year": 2026}, headers=h).json()["total"] == 1
     assert client.get("/api/indicators/catalog", headers=h).status_code == 200
     assert client.get("/api/contracts/vocab").status_code == 200

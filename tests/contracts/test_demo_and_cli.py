@@ -6,7 +6,9 @@ from datetime import date
 from rich.console import Console
 from sqlalchemy import func, select
 
-from core.models.contracts import Contract, Event, IndicatorTarget
+from core.models.contracts import Contract
+from core.models.events import Event
+from core.models.targets import IndicatorTarget
 
 
 def test_demo_contracts_load_is_idempotent(settings, db, factory):
@@ -47,9 +49,8 @@ def test_cli_export_and_indicators(settings, db, tmp_path):
     from typer.testing import CliRunner
 
     from core import cli
-    from core.services import contracts
-
-    from contract_helpers import contract_data
+    from core.contracts import service as contracts
+    from tests.contract_helpers import contract_data
 
     contracts.register(db, None, contract_data(registered_on=date(2026, 4, 1)))
     db.commit()

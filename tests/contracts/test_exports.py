@@ -8,10 +8,12 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
+from core import exports
+from core.contracts import exports as contract_exports
+from core.contracts.service import ContractFilters
+from core.indicators import exports as indicator_exports
+from core.indicators import service as ind
 from core.money import to_wan
-from core.services import exports, indicators as ind
-from core.services.contracts import ContractFilters
-
 
 D = Decimal
 AMOUNTS = [("1234.56", "1000.00"), ("50005000.00", "50000000.00"), ("0.01", "0.00"), ("149.99", "149.99"),
@@ -30,7 +32,7 @@ def _dec(v) -> Decimal:
 
 def test_contracts_xlsx_round_trip(db, bureau, make_contract):
     exact_total, exact_tech = _load(db, bureau, make_contract)
-    content, filename, media = exports.export_contracts(db, bureau, ContractFilters(year=2026), "xlsx")
+    content, filename, media = contract_exports.export_contracts(db, bureau, ContractFilters(year=2026), "xlsx")
     assert filename.endswith(".xlsx") and media == exports.XLSX_TYPE
     ws = load_workbook(io.BytesIO(content)).active
     rows = list(ws.iter_rows(values_only=True))
@@ -54,7 +56,7 @@ def test_contracts_xlsx_round_trip(db, bureau, make_contract):
 
 def test_contracts_csv(db, bureau, make_contract):
     exact_total, _ = _load(db, bureau, make_contract)
-    content, filename, media = exports.export_contracts(db, bureau, ContractFilters(year=2026), "csv")
+    content, filename, media = contract_exports.export_contracts(db, bureau, ContractFilters(year=2026), "csv")
     assert content.startswith("\ufeff".encode()) and media.startswith("text/csv")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     i = rows[0].index("合同成交额（元）")
@@ -64,7 +66,7 @@ def test_contracts_csv(db, bureau, make_contract):
 
 def test_indicator_workbook_matches_the_service(db, bureau, make_contract):
     exact_total, exact_tech = _load(db, bureau, make_contract)
-    content, _, _ = exports.export_indicators(db, bureau, 2026, None, "xlsx", as_of=date(2026, 12, 31))
+    content, _, _ = indicator_exports.export_indicators(db, bureau, 2026, None, "xlsx", as_of=date(2026, 12, 31))
     wb = load_workbook(io.BytesIO(content))
     assert {"2026年指标汇总", "按月（输出）", "按地区（输出）", "按地区（吸纳）", "按合同类型", "按技术领域",
             "按卖方类型", "成果转化"} <= set(wb.sheetnames)
@@ -75,14 +77,14 @@ def test_indicator_workbook_matches_the_service(db, bureau, make_contract):
         assert sum(int(r[1]) for r in rows[1:-1]) == len(AMOUNTS) == rows[-1][1]
     summary = list(wb["2026年指标汇总"].iter_rows(values_only=True))
     assert summary[1][0] == "技术合同成交额（输出）" and _dec(summary[1][1]) == to_wan(exact_total)
-    content, filename, _ = exports.export_indicators(db, bureau, 2026, None, "csv", table="按技术领域")
+    content, filename, _ = indicator_exports.export_indicators(db, bureau, 2026, None, "csv", table="按技术领域")
     assert "按技术领域" in filename and "技术领域" in content.decode("utf-8-sig").splitlines()[0]
 
 
 def test_xlsx_amounts_are_exact_and_formatted_as_money(db, bureau, make_contract):
     big = D("12345678901.23")
     make_contract(bureau, registered_on=date(2026, 6, 1), total_amount=big, tech_amount=D("10000000000.01"))
-    content, _, _ = exports.export_contracts(db, bureau, ContractFilters(year=2026), "xlsx")
+    content, _, _ = contract_exports.export_contracts(db, bureau, ContractFilters(year=2026), "xlsx")
     ws = load_workbook(io.BytesIO(content)).active
     head = [c.value for c in ws[1]]
     i_yuan, i_tech = head.index("合同成交额（元）") + 1, head.index("技术交易额（元）") + 1

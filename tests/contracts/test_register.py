@@ -7,12 +7,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from core.contracts import service as contracts
 from core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from core.models import AuditLog
 from core.models.contracts import Contract, ContractAmendment
-from core.services import contracts
-
-from contract_helpers import contract_data
+from tests.contract_helpers import contract_data
 
 
 def count(db, model=Contract):
@@ -172,7 +171,7 @@ def test_json_floats_exact_to_the_fen_are_accepted_others_refused(db, bureau):
 
 
 def test_events_permissions_and_match_links(db, factory, bureau, accepted_match):
-    from core.services import events
+    from core.events import service as events
 
     m, *_ = accepted_match
     b1, b2 = factory.user("broker"), factory.user("broker")

@@ -48,7 +48,7 @@ def _write_site(root: Path, docs: list[dict], *, variant: bool) -> None:
 def main(n: int = 300) -> dict:
     from core import hooks, migrate
     from core import settings as settings_mod
-    from core.vocab import Maturity
+    from core.listings.vocab import Maturity
 
     tmp = Path(tempfile.mkdtemp(prefix="techmatch-bench-"))
     settings_mod.configure(data_dir=tmp / "data", database_url=f"sqlite:///{tmp / 'bench.db'}",
@@ -122,7 +122,7 @@ region: "330000"
 
     import openpyxl
 
-    from crawler.importers import import_file
+    from core.imports.service import import_file
 
     wb = openpyxl.Workbook()
     ws = wb.active

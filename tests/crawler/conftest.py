@@ -16,17 +16,6 @@ def crawl_settings(settings):
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    """Tasks enqueued after commits (index/match), recorded instead of run: the search
-    service is tested in its own package; here we check that listings enter the pipeline."""
-    from core import hooks
-
-    calls: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(hooks, "enqueue", lambda name, *args, **kw: calls.append((name, args)))
-    return calls
-
-
-@pytest.fixture
 def sites():
     from fixture_site import start_sites
 

@@ -23,8 +23,15 @@ def _reasons(summary):
 
 
 def test_crawl_fixture_sites(crawl_settings, db, factory, sites, site_vars, enqueued):
-    from core.models import Achievement, Attachment, CrawlRun, Organization, Provenance, TechProblem
-    from crawler.owners import is_placeholder_code
+    from core.accounts.owners import is_placeholder_code
+    from core.models import (
+        Achievement,
+        Attachment,
+        CrawlRun,
+        Organization,
+        Provenance,
+        TechProblem,
+    )
 
     univ, platform = sites
     institute = factory.org(kind="institute", name="示例化工研究院", region="330100")
@@ -229,8 +236,8 @@ def test_forbidden_non_html_and_closed_listing(crawl_settings, db, enqueued):
     bureau closed is not updated from its page."""
     import httpx
 
+    from core.listings import service as listings
     from core.models import Achievement
-    from core.services import listings
     from crawler.config import parse_source
     from crawler.engine import crawl
     from crawler.fetch import Fetcher

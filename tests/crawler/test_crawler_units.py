@@ -7,7 +7,6 @@ from decimal import Decimal
 import httpx
 import pytest
 
-
 # ----------------------------------------------------------------------------- fetching
 
 def _fetcher(handler, **kw):
@@ -194,7 +193,7 @@ def test_selectors_and_garbage_helpers():
 # ----------------------------------------------------------------------------- dedup
 
 def test_canonical_url():
-    from crawler.dedup import canonical_url
+    from core.listings.dedup import canonical_url
 
     assert canonical_url("HTTP://Example.COM:80/a/b.html?b=2&utm_source=x&a=1#top") == \
         "http://example.com/a/b.html?a=1&b=2"
@@ -204,7 +203,7 @@ def test_canonical_url():
 
 
 def test_simhash_near_duplicates():
-    from crawler.dedup import content_hash, hamming, jaccard, simhash
+    from core.listings.dedup import content_hash, hamming, jaccard, simhash
 
     a = ("基于机器视觉的纺织品瑕疵在线检测系统。利用线阵相机与深度学习模型对坯布表面进行实时成像与瑕疵识别，"
          "可检出断经、断纬、油污、破洞等 20 余类瑕疵，检出率 95% 以上，检测速度达到每分钟 60 米，可替代人工验布。")
@@ -225,7 +224,7 @@ def test_simhash_near_duplicates():
 # ----------------------------------------------------------------------------- values
 
 def test_value_parsers():
-    from crawler import values as V
+    from core.imports import values as V
 
     assert V.parse_money("80万元") == Decimal("800000.00")
     assert V.parse_money("1.2亿元") == Decimal("120000000.00")
@@ -285,8 +284,8 @@ def test_source_variables(monkeypatch):
 
 
 def test_placeholder_codes_are_valid_and_stable():
+    from core.accounts.owners import is_placeholder_code, placeholder_code
     from core.validation import check_credit_code
-    from crawler.owners import is_placeholder_code, placeholder_code
 
     code = placeholder_code("某新能源科技有限公司", "330000")
     assert check_credit_code(code) == code and is_placeholder_code(code)

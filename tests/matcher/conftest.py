@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def _shared_search_state(tmp_path_factory):
     """One jieba analyzer and one embedding cache for all matcher tests: every test gets a fresh

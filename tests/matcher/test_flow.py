@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from core.matches import service as M
 from core.models import AuditLog, Match, MatchReview, Notification
-from core.services import matches as M
 from tests.matcher.conftest import PROBLEM
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from core.listings import service as listings
+from core.listings.schemas import AchievementUpdate, ProblemUpdate
+from core.matches import service as M
 from core.models import Match, MatchReview
-from core.schemas import AchievementUpdate, ProblemUpdate
-from core.services import listings
-from core.services import matches as M
 from matcher.proposals import match_listing
 from tests.matcher.conftest import PROBLEM
 

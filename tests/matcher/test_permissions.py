@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core.matches import service as M
 from core.models import Match
-from core.services import listings
-from core.services import matches as M
 from tests.matcher.conftest import PROBLEM
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.db import utcnow
+from core.matches import service as M
 from core.models import Match
-from core.services import matches as M
 from tests.matcher.conftest import PROBLEM
 
 

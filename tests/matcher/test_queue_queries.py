@@ -7,8 +7,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from core.matches import service as M
 from core.models import Match
-from core.services import matches as M
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def _decisions(db, factory, people, n=80, seed=1):
                         maturity="pilot", org_id=people["uni"].org_id, status="draft") for i in range(n)]
     db.add_all(achs)
     db.flush()
-    for i, a in enumerate(achs):
+    for _i, a in enumerate(achs):
         f = {k: float(rng.random()) for k in FEATURES}
         accepted = f["semantic"] + 0.5 * f["field"] + 0.2 * rng.normal() > 0.8
         db.add(Match(problem_id=prob.id, achievement_id=a.id, score=0.5, features=f,

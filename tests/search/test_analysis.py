@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from indexes.analysis import highlight, normalize, snippet
 
 

@@ -5,8 +5,13 @@ import types
 
 import numpy as np
 
-from indexes.encoders import (Encoder, EmbeddingCache, PassageEmbedder, SentenceTransformersEncoder,
-                              l2_normalize)
+from indexes.encoders import (
+    EmbeddingCache,
+    Encoder,
+    PassageEmbedder,
+    SentenceTransformersEncoder,
+    l2_normalize,
+)
 
 
 class CountingEncoder(Encoder):

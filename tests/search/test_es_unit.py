@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from indexes.backends.base import Filters, IndexDoc
-from indexes.backends.elasticsearch import (MAPPING_FILE, ElasticsearchBackend, bm25_query, bulk_actions,
-                                            filter_clauses, knn_query, load_mapping)
+from indexes.backends.elasticsearch import (
+    MAPPING_FILE,
+    ElasticsearchBackend,
+    bm25_query,
+    bulk_actions,
+    filter_clauses,
+    knn_query,
+    load_mapping,
+)
 
 
 class FakeIndices:

@@ -24,8 +24,8 @@ def ids(res):
 
 
 def test_create_update_delete_reach_the_index(db, factory, svc):
-    from core.schemas import AchievementUpdate
-    from core.services import listings
+    from core.listings import service as listings
+    from core.listings.schemas import AchievementUpdate
 
     uni = factory.user("university")
     a = factory.achievement(uni, title="石墨烯导热膜低成本制备技术",
@@ -48,7 +48,7 @@ def test_create_update_delete_reach_the_index(db, factory, svc):
 
 
 def test_attachment_text_is_indexed(db, factory, svc):
-    from core.services import attachments
+    from core.attachments import service as attachments
 
     uni = factory.user("university")
     a = factory.achievement(uni)
@@ -154,7 +154,7 @@ def test_search_without_query_lists_newest(client, factory, login):
     ent = factory.user("enterprise")
     a = factory.achievement(uni, title="高镍正极材料包覆技术")
     p = factory.problem(ent, title="印染废水色度难以达标")
-    draft = factory.achievement(uni, publish=False, title="草稿成果：钠离子电池负极")
+    factory.achievement(uni, publish=False, title="草稿成果：钠离子电池负极")
     body = client.get("/api/search").json()
     assert body["order"] == "newest" and body["total"] == 2
     assert [h["id"] for h in body["hits"]] == [str(p.id), str(a.id)]  # the problem was published last

@@ -150,9 +150,8 @@ def _demo_rows():
 
 @pytest.mark.skipif(not _demo_rows(), reason="demo data core/demo/data/achievements_g*.jsonl not present")
 def test_demo_listing_paraphrase_top5(make_backend, analyzer, encoder, emb_cache):
-    from indexes.service import SearchService, listing_doc
-
     from indexes import demo
+    from indexes.service import SearchService, listing_doc
 
     rows = _demo_rows()
     svc = SearchService(make_backend(encoder.dim, "demo"), analyzer, encoder, emb_cache)

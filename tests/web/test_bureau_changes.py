@@ -9,8 +9,10 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from core.models.contracts import Contract, ContractAmendment, Event
-from core.services import contracts, events
+from core.contracts import service as contracts
+from core.events import service as events
+from core.models.contracts import Contract, ContractAmendment
+from core.models.events import Event
 from tests.web.conftest import csrf_of
 
 

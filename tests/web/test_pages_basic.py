@@ -235,7 +235,7 @@ def test_charts_are_served_locally(client):
 
 
 def test_unread_notifications_badge(client, db, factory, web_login, csrf):
-    from core.services import notifications
+    from core.notifications import service as notifications
 
     user = factory.user("enterprise")
     other = factory.user("enterprise")

@@ -179,8 +179,8 @@ def test_registration_then_approval(client, db, factory, web_login):
 
 def test_bureau_reviews_imported_listing(client, db, factory, web_login):
     from core import hooks
-    from core.schemas import ProblemIn
-    from core.services import listings
+    from core.listings import service as listings
+    from core.listings.schemas import ProblemIn
 
     hooks.suppress(db)
     org = factory.org("enterprise")

@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import DB
 from core.errors import DomainError, ValidationFailed
-from core.services import matches
+from core.matches import service as matches
+from core.matches.vocab import MatchStatus, RejectReason
 from web import forms
 from web.security import BrokerOrBureau, LoggedIn, csrf_protect
 from web.templating import render
@@ -55,7 +56,7 @@ def queue(request: Request, db: DB, user: BrokerOrBureau, page: int = 1):
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return render(request, "broker/queue.html", {
         "items": items, "total": total, "raw": raw, "statuses": QUEUE_STATUSES, "error": error,
-        "reasons": matches.RejectReason.choices(), "page": page, "pages": pages,
+        "reasons": RejectReason.choices(), "page": page, "pages": pages,
         "page_url": lambda p: "/broker/queue?" + urlencode({**query, "page": p}),
         "return_to": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "actions": {m.id: matches.allowed_actions(user, m) for m in items},
@@ -83,7 +84,7 @@ async def act(request: Request, db: DB, user: BrokerOrBureau, match_id: int, act
         elif action == "stage":
             stage = forms.text(form, "stage")
             matches.set_stage(db, user, match_id, stage, forms.text(form, "reason"))
-            msg = f"对接阶段已更新为“{matches.MatchStatus(stage).label}”"
+            msg = f"对接阶段已更新为“{MatchStatus(stage).label}”"
         else:
             raise ValidationFailed("未知的操作", field="action")
         db.commit()
@@ -133,8 +134,8 @@ def match_detail(request: Request, db: DB, user: LoggedIn, match_id: int):
     m = matches.get_for(db, user, match_id)
     out = matches.to_out(db, user, m, detail=True)
     return render(request, "broker/match.html", {
-        "m": m, "out": out, "reasons": matches.RejectReason.choices(),
-        "stage_labels": dict(matches.MatchStatus.choices()),
+        "m": m, "out": out, "reasons": RejectReason.choices(),
+        "stage_labels": dict(MatchStatus.choices()),
     })
 
 

@@ -11,9 +11,15 @@ from starlette.datastructures import UploadFile
 
 from api.deps import DB
 from core import permissions as perm
+from core.attachments import service as attachments
 from core.errors import DomainError, NotFound
-from core.schemas import AchievementIn, AchievementUpdate, ProblemIn, ProblemUpdate
-from core.services import attachments, listings
+from core.listings import service as listings
+from core.listings.schemas import (
+    AchievementIn,
+    AchievementUpdate,
+    ProblemIn,
+    ProblemUpdate,
+)
 from web import forms, views
 from web.security import Enterprise, LoggedIn, PageUser, University, csrf_protect
 from web.templating import render

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import DB
+from core.accounts import service as accounts
+from core.accounts.schemas import RegistrationIn
+from core.db import local_today
 from core.errors import DomainError
-from core.schemas import RegistrationIn
-from core.services import accounts, listings, notifications
+from core.listings import service as listings
+from core.notifications import service as notifications
 from web import dashboard, forms, views
 from web.security import LoggedIn, PageUser, csrf_protect, login_session, logout_session
 from web.templating import render
@@ -26,7 +28,7 @@ def home(request: Request, db: DB, user: PageUser):
     recent = {kind: listings.list_for(db, user, kind, listings.ListingFilters(), page=1, size=6)[0]
               for kind in ("problem", "achievement")}
     return render(request, "home.html", {"recent": recent,
-                                         "headline": dashboard.headline(db, date.today().year)})
+                                         "headline": dashboard.headline(db, local_today().year)})
 
 
 @router.get("/login")

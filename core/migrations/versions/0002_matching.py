@@ -9,8 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import core.money
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
