@@ -8,20 +8,20 @@ from sqlalchemy.orm import Session
 from core.models import AuditLog
 
 
-def _jsonable(v):
+def jsonable(v):
     if isinstance(v, (Decimal, date, datetime)):
         return str(v)
     if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
+        return [jsonable(x) for x in v]
     if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
+        return {k: jsonable(x) for k, x in v.items()}
     return v
 
 
 def record(session: Session, actor, action: str, entity_type: str, entity_id: int | None,
            changes: dict | None = None) -> AuditLog:
     entry = AuditLog(actor_id=getattr(actor, "id", None), action=action, entity_type=entity_type,
-                     entity_id=entity_id, changes=_jsonable(changes or {}))
+                     entity_id=entity_id, changes=jsonable(changes or {}))
     session.add(entry)
     return entry
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.errors import PermissionDenied
 from core.listings.vocab import PUBLIC_ACHIEVEMENT_STATUSES, PUBLIC_PROBLEM_STATUSES
 from core.matches.vocab import INTRODUCED_STATUSES
+from core.models import Achievement, Match, TechProblem
 from core.vocab import Role
 
 EDITOR_ROLE = {"problem": Role.enterprise, "achievement": Role.university}
@@ -65,14 +66,12 @@ def can_view_listing(session: Session, user, listing) -> bool:
 
 
 def _match_filter(listing):
-    from core.models import Match
 
     col = Match.problem_id if listing.kind == "problem" else Match.achievement_id
     return col == listing.id
 
 
 def _broker_has_match(session: Session, user, listing) -> bool:
-    from core.models import Match
 
     q = select(Match.id).where(_match_filter(listing), Match.assigned_broker_id == user.id).limit(1)
     return session.scalar(q) is not None
@@ -84,8 +83,6 @@ def can_see_contact(session: Session, user, listing) -> bool:
         return False
     if is_staff(user) or is_owner(user, listing):
         return True
-    from core.models import Achievement, Match, TechProblem
-
     if user.role == Role.broker:
         return _broker_has_match(session, user, listing)
     # The other party of an introduced match.

@@ -13,9 +13,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
 )
 
 from core import validation
+from core.errors import validation_failed_from_pydantic
 from core.money import FEN
 from core.vocab import FIELDS
 
@@ -116,3 +118,14 @@ def no_float(v):
         d = Decimal(repr(v))
         return d
     return v
+
+
+def validate(schema: type[BaseModel], data):
+    """``data`` as ``schema``: an instance passes through; a dict is validated, and a failure
+    becomes ValidationFailed with the Chinese messages (what services accept from any caller)."""
+    if isinstance(data, schema):
+        return data
+    try:
+        return schema.model_validate(data)
+    except ValidationError as e:
+        raise validation_failed_from_pydantic(e) from None

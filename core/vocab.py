@@ -18,6 +18,21 @@ class Labeled(StrEnum):
         return [(m.value, m.label) for m in cls]
 
     @classmethod
+    def label_of(cls, value, default=None) -> str | None:
+        """The Chinese label of a stored code; ``default`` for None/'' (an unknown code shows as
+        itself, so that old rows never break a page)."""
+        if value is None or value == "":
+            return default
+        try:
+            return cls(value).label
+        except ValueError:
+            return str(value)
+
+    @classmethod
+    def labels_of(cls, values, sep: str = "、") -> str:
+        return sep.join(cls.label_of(v) for v in values or [])
+
+    @classmethod
     def from_label(cls, text: str):
         text = (text or "").strip()
         for m in cls:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from core.errors import validation_failed_from_pydantic
 from core.imports import values as V
+from core.listings.kinds import KINDS
 from core.listings.schemas import AchievementIn, ProblemIn
 from core.validation import check_credit_code, check_phone
 
@@ -36,10 +37,7 @@ class Mapped:
     dropped: list[str] = field(default_factory=list)  # values ignored, for the log
 
     def main_text(self) -> str:
-        d = self.data
-        if self.kind == "achievement":
-            return "\n".join([d.title, d.abstract, d.body])
-        return "\n".join([d.title, d.description, d.indicators, d.conditions])
+        return KINDS[self.kind].main_text(self.data)
 
 
 def _text(v) -> str:

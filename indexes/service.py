@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
+from sqlalchemy import select
 
+from core.listings.kinds import KINDS
+from core.models import Attachment
 from indexes.analysis import Analyzer, get_analyzer, highlight, snippet
 from indexes.backends.base import Filters, IndexDoc, SearchBackend, doc_key
+from indexes.config import get_settings, settings_cache
 from indexes.encoders import (
     EmbeddingCache,
     Encoder,
@@ -91,16 +95,9 @@ def _ts(v) -> float | None:
 def listing_doc(kind: str, obj, attachment_texts: Iterable[str] = ()) -> IndexDoc:
     """Map a TechProblem / Achievement row (or any object with those attributes) to an IndexDoc."""
     g = lambda name, default=None: getattr(obj, name, default)  # noqa: E731
-    if kind == "problem":
-        text = g("description", "") or ""
-        extra = [g("indicators", ""), g("conditions", "")]
-        modes = g("coop_modes", []) or []
-        maturity = g("required_maturity")
-    else:
-        text = g("abstract", "") or ""
-        extra = [g("body", "")]
-        modes = g("transfer_modes", []) or []
-        maturity = g("maturity")
+    k = KINDS[kind]
+    text, *extra = k.texts(obj)
+    modes, maturity = k.mode_values(obj), k.maturity(obj)
     extra += [t for t in attachment_texts if t]
     return IndexDoc(
         kind=kind, id=str(g("id")), title=g("title", "") or "", text=text,
@@ -433,12 +430,6 @@ def _filters(filters: Filters | None, kind: str | None, published_only: bool | N
 
 
 def _attachment_texts(session, kind: str, ids: list[int]) -> dict[int, list[str]]:
-    try:
-        from sqlalchemy import select
-
-        from core.models import Attachment
-    except ImportError:  # pragma: no cover
-        return {}
     out: dict[int, list[str]] = {}
     if not ids:
         return out
@@ -479,11 +470,6 @@ def build_service(settings) -> SearchService:
     )
 
 
-try:
-    from indexes.config import get_settings, settings_cache
-
-    @settings_cache
-    def get_search_service() -> SearchService:
-        return build_service(get_settings())
-except ImportError:  # pragma: no cover
-    pass
+@settings_cache
+def get_search_service() -> SearchService:
+    return build_service(get_settings())

@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import select
 
+from core.models.listings import LISTING_MODELS
+from core.settings import get_settings
+from indexes.backends.base import Filters, doc_key
+from indexes.fusion import Candidate
+from indexes.service import get_search_service
 from matcher import explain as X
 from matcher.features import (
     PROFILE_COLUMNS,
@@ -25,7 +30,7 @@ from matcher.features import (
     profile_from_row,
     profile_of,
 )
-from matcher.model import ScoringModel
+from matcher.model import ScoringModel, load
 
 OTHER = {"problem": "achievement", "achievement": "problem"}
 MMR_LAMBDA = 0.85
@@ -96,15 +101,12 @@ class Matcher:
     def __init__(self, svc=None, model: ScoringModel | None = None, *, threshold: float | None = None,
                  top_n: int | None = None, candidates: int | None = None, diversity: bool = True,
                  query_side: bool = True):
-        from core.settings import get_settings
 
         s = get_settings()
         if svc is None:
-            from indexes.service import get_search_service
 
             svc = get_search_service()
         if model is None:
-            from matcher.model import load
 
             model = load()
         self.svc = svc
@@ -144,7 +146,6 @@ class Matcher:
 
     # -- candidates and scores -------------------------------------------------
     def candidates(self, p: Profile, vec: np.ndarray, query_text: str | None = None):
-        from indexes.backends.base import Filters
 
         return self.svc.retrieve(query_text if query_text is not None else self.query_text(p),
                                  kind=OTHER[p.kind], k=self.k, qvec=vec,
@@ -184,8 +185,6 @@ class Matcher:
     # -- one listing from the database ------------------------------------------
     def load_others(self, session, kind: str, ids: list[int]) -> dict[int, Profile]:
         """Profiles of the published counterparts (column query: no ORM objects for 100 rows)."""
-        from core.models.listings import LISTING_MODELS
-
         model = LISTING_MODELS[kind]
         cols = PROFILE_COLUMNS[kind]
         out = {}
@@ -197,7 +196,6 @@ class Matcher:
         return out
 
     def rows_for(self, session, kind: str, ids: list[int]) -> dict[int, object]:
-        from core.models.listings import LISTING_MODELS
 
         model = LISTING_MODELS[kind]
         return {o.id: o for o in session.scalars(select(model).where(model.id.in_(ids))).unique()} if ids else {}
@@ -221,8 +219,6 @@ class Matcher:
 
     def score_known(self, session, obj, other_rows: list) -> list[Scored]:
         """Scores for explicit pairs (existing proposals that retrieval did not return)."""
-        from indexes.backends.base import doc_key
-
         if not other_rows:
             return []
         p = profile_of(obj)
@@ -230,7 +226,5 @@ class Matcher:
         other = OTHER[p.kind]
         keys = [doc_key(other, o.id) for o in other_rows]
         dense = self.svc.backend.dense_scores(vec, keys)
-        from indexes.fusion import Candidate
-
         cands = [Candidate(k, dense=dense.get(k), bm25=0.0) for k in keys]
         return self.score_pairs(p, {o.id: profile_of(o) for o in other_rows}, cands, retrieved=False)

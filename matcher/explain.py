@@ -14,9 +14,12 @@ from __future__ import annotations
 import functools
 import re
 
+import jieba.analyse
+
 from core import regions
 from core.listings.vocab import MATURITY_ORDER, CoopMode, Maturity, TransferMode
 from core.money import format_wan
+from indexes.analysis import get_analyzer, highlight, snippet
 from matcher import features as F
 from matcher.features import Profile
 
@@ -27,14 +30,12 @@ MAX_CHARS = 2000  # text analysed for shared terms (title, first part of the tex
 
 @functools.lru_cache(maxsize=1)
 def _idf() -> tuple[dict[str, float], float]:
-    import jieba.analyse
 
     t = jieba.analyse.TFIDF()
     return t.idf_freq, t.median_idf
 
 
 def _analyzer():
-    from indexes.analysis import get_analyzer
 
     return get_analyzer()
 
@@ -52,16 +53,6 @@ def shared_terms(p_text: str, a_text: str, limit: int = MAX_TERMS) -> list[str]:
     # keep the longest form: drop a term contained in another shared term
     common = {t for t in common if not any(t != o and t in o for o in common)}
     return sorted(common, key=lambda t: (-idf.get(t, median * 1.2) * (1 + 0.1 * len(t)), t))[:limit]
-
-
-def _labels(values, enum) -> str:
-    out = []
-    for v in values or []:
-        try:
-            out.append(enum(v).label)
-        except ValueError:
-            out.append(str(v))
-    return "、".join(out)
 
 
 def _level(x: float) -> str:
@@ -122,7 +113,7 @@ def items(p: Profile, a: Profile, feats: dict[str, float], cos: float | None, te
         pairs = "；".join(f"{CoopMode(c).label} ↔ {TransferMode(t).label}" for c, t in fits[:3])
         text, lvl = ("合作方式匹配：" if mv >= 1 else "合作方式部分匹配：") + pairs, ("good" if mv >= 1 else "fair")
     else:
-        text = f"合作方式不一致：需求希望{_labels(p.modes, CoopMode)}，成果提供{_labels(a.modes, TransferMode)}"
+        text = f"合作方式不一致：需求希望{CoopMode.labels_of(p.modes)}，成果提供{TransferMode.labels_of(a.modes)}"
         lvl = "bad"
     out.append({"key": "mode", "label": "合作方式", "level": lvl, "text": text})
     # budget
@@ -164,7 +155,6 @@ def summary(item_list: list[dict]) -> str:
 
 def explain(p: Profile, a: Profile, feats: dict[str, float], cos: float | None,
             contributions: dict[str, float] | None = None) -> dict:
-    from indexes.analysis import highlight, snippet
 
     p_text = "\n".join([p.title, " ".join(p.keywords), p.text])
     a_text = "\n".join([a.title, " ".join(a.keywords), a.text])

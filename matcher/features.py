@@ -39,6 +39,7 @@ from decimal import Decimal
 
 from core import regions
 from core.db import LOCAL_TZ
+from core.listings.kinds import KINDS
 from core.listings.vocab import MATURITY_ORDER
 
 FEATURES: tuple[str, ...] = ("semantic", "keyword", "retrieval", "field", "region", "maturity", "mode",
@@ -85,20 +86,14 @@ class Profile:
 
 def profile_of(obj) -> Profile:
     """A Profile from a TechProblem / Achievement row."""
+    k = KINDS[obj.kind]
+    common = dict(kind=obj.kind, id=obj.id, org_id=obj.org_id, title=obj.title, text=k.body(obj),
+                  fields=list(obj.fields or []), keywords=list(obj.keywords or []), region=obj.region or "",
+                  maturity=k.maturity(obj), modes=k.mode_values(obj),
+                  published_at=obj.published_at or obj.created_at, status=obj.status)
     if obj.kind == "problem":
-        return Profile(kind="problem", id=obj.id, org_id=obj.org_id, title=obj.title,
-                       text="\n".join(x for x in (obj.description, obj.indicators, obj.conditions) if x),
-                       fields=list(obj.fields or []), keywords=list(obj.keywords or []),
-                       region=obj.region or "", maturity=obj.required_maturity,
-                       modes=list(obj.coop_modes or []), budget_min=obj.budget_min,
-                       budget_max=obj.budget_max, published_at=obj.published_at or obj.created_at,
-                       deadline=obj.deadline, status=obj.status)
-    return Profile(kind="achievement", id=obj.id, org_id=obj.org_id, title=obj.title,
-                   text="\n".join(x for x in (obj.abstract, obj.body) if x),
-                   fields=list(obj.fields or []), keywords=list(obj.keywords or []),
-                   region=obj.region or "", maturity=obj.maturity, modes=list(obj.transfer_modes or []),
-                   price=obj.asking_price, inventors=list(obj.inventors or []),
-                   published_at=obj.published_at or obj.created_at, status=obj.status)
+        return Profile(**common, budget_min=obj.budget_min, budget_max=obj.budget_max, deadline=obj.deadline)
+    return Profile(**common, price=obj.asking_price, inventors=list(obj.inventors or []))
 
 
 PROFILE_COLUMNS = {

@@ -25,6 +25,11 @@ def _wan_float(v) -> float:
 
 
 def build(session: Session, viewer, year: int, region: str | None) -> dict:
+    with indicators.fact_cache():  # summary, series, targets and breakdowns share one load of facts
+        return _build(session, viewer, year, region)
+
+
+def _build(session: Session, viewer, year: int, region: str | None) -> dict:
     summary = indicators.summary(session, viewer, year, region)
     series = indicators.series(session, viewer, year, region, "seller")
     target_rows = indicators.targets(session, viewer, year, region)

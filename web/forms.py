@@ -95,6 +95,19 @@ def int_field(form, name: str, errors: dict[str, str]) -> int | None:
         return None
 
 
+def submit(db, action):
+    """Run a form's write and commit it. On an input error (bad values, a conflict, early form
+    errors) roll back and return the collected errors for the form to show again; refusals
+    (403/404/409 state errors) propagate to the error page. Returns ``(result, errors)``."""
+    try:
+        result = action()
+        db.commit()
+    except INPUT_ERRORS as e:
+        db.rollback()
+        return None, collect(e)
+    return result, None
+
+
 def collect(exc: Exception) -> FormErrors:
     """pydantic ValidationError or DomainError → per-field messages."""
     if isinstance(exc, FormErrors):

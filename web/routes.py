@@ -10,6 +10,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from core.errors import DomainError
+from web.pages import (
+    accounts,
+    broker,
+    contracts,
+    events,
+    imports,
+    indicators,
+    listings,
+    public,
+)
+from web.templating import render
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +43,6 @@ def render_error(request: Request, status: int, exc: DomainError | None) -> HTML
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    from web.templating import render
-
     # The request's DB session may be rolled back and closed by now: reload the user.
     if hasattr(request.state, "user"):
         del request.state.user
@@ -51,16 +60,6 @@ def render_error(request: Request, status: int, exc: DomainError | None) -> HTML
 
 
 def install(app: FastAPI) -> None:
-    from web.pages import (
-        accounts,
-        broker,
-        contracts,
-        events,
-        imports,
-        indicators,
-        listings,
-        public,
-    )
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (public, listings, broker, contracts, accounts, indicators, events, imports):

@@ -77,20 +77,14 @@ def _datetime(value) -> str:
     return _date(value)
 
 
-def _label(enum):
-    def f(value) -> str:
-        if value is None or value == "":
-            return ""
-        try:
-            return enum(value).label
-        except ValueError:
-            return str(value)
-    return f
+def _labeler(enum):
+    """A template filter: the label of a stored code, '' for none."""
+    return lambda value: enum.label_of(value, "")
 
 
 def _status_label(value, kind: str = "problem") -> str:
     enum = ProblemStatus if kind == "problem" else AchievementStatus
-    return _label(enum)(value)
+    return enum.label_of(value, "")
 
 
 def _match_status_labels() -> dict[str, str]:
@@ -114,9 +108,9 @@ def _region(code) -> str:
 
 env.filters.update(
     wan=_wan, wan_num=_wan_num, wan_exact=wan_exact, date=_date, datetime=_datetime, pct=_pct, region=_region,
-    maturity=_label(Maturity), coop_mode=_label(CoopMode), transfer_mode=_label(TransferMode),
-    role=_label(Role), org_kind=_label(OrgKind), patent_type=_label(PatentType),
-    user_status=_label(UserStatus), listing_status=_status_label,
+    maturity=_labeler(Maturity), coop_mode=_labeler(CoopMode), transfer_mode=_labeler(TransferMode),
+    role=_labeler(Role), org_kind=_labeler(OrgKind), patent_type=_labeler(PatentType),
+    user_status=_labeler(UserStatus), listing_status=_status_label,
     match_status=lambda v: MATCH_STATUS_LABELS.get(v, v or ""),
 )
 env.globals.update(
@@ -181,7 +175,7 @@ def _region_label(code) -> str:
 
 
 env.globals.update(budget=budget, identity=lambda v: v, kind_label=kind_label, region_label=_region_label,
-                   maturity_label=_label(Maturity), listing_url=listing_url)
+                   maturity_label=_labeler(Maturity), listing_url=listing_url)
 
 
 @functools.lru_cache(maxsize=64)

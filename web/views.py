@@ -16,6 +16,8 @@ from core.listings.service import KINDS
 from core.matches import service as matches
 from core.models.listings import LISTING_MODELS
 from core.vocab import FIELDS
+from indexes.backends.base import Filters
+from indexes.service import get_search_service
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +120,6 @@ class SearchView:
 
 def run_search(session: Session, viewer, p: SearchParams) -> SearchView:
     """A query ranks by relevance; without one, the listings the filters admit, newest first."""
-    from indexes.backends.base import Filters
-    from indexes.service import get_search_service
-
     d_from, d_to = _parse_date(p.created_from), _parse_date(p.created_to)
     if d_from and d_to and d_from > d_to:
         raise ValidationFailed("起始日期不能晚于结束日期", field="created_from")
@@ -146,7 +145,6 @@ def hit_views(session: Session, viewer, hits) -> list[HitView]:
 
 
 def more_like_this(session: Session, viewer, kind: str, listing_id: int, size: int = 5) -> list[HitView]:
-    from indexes.service import get_search_service
 
     try:
         res = get_search_service().more_like_this(kind, listing_id, size=size, viewer=viewer)

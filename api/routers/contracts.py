@@ -1,14 +1,14 @@
 """/api/contracts: register (also from a match), amend, terminate, list, filter, export."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from pydantic import BaseModel
 
 from api.deps import DB, CurrentUser
 from api.responses import download
+from core.attachments import service as attachments
 from core.contracts import exports as contract_exports
 from core.contracts import service as contracts
 from core.contracts.schemas import (
@@ -18,16 +18,10 @@ from core.contracts.schemas import (
     ContractTerminateIn,
     vocab,
 )
+from core.errors import NotFound
 from core.schemas import Page
 
 router = APIRouter(prefix="/contracts", tags=["技术合同"])
-
-
-def _filters(q, year, registered_from, registered_to, region, side, contract_type, status, field, org_id,
-             match_id, source) -> contracts.ContractFilters:
-    return contracts.ContractFilters(q=q, year=year, registered_from=registered_from, registered_to=registered_to,
-                                     region=region, side=side, contract_type=contract_type, status=status,
-                                     field=field, org_id=org_id, match_id=match_id, source=source)
 
 
 @router.get("/vocab", summary="合同类型、子类、当事人类型等选项")
@@ -36,31 +30,18 @@ def contract_vocab():
 
 
 @router.get("", response_model=Page[ContractOut], summary="技术合同列表（分页、筛选）")
-def list_(db: DB, user: CurrentUser, q: str | None = None, year: int | None = None,
-          registered_from: date | None = None, registered_to: date | None = None, region: str | None = None,
-          side: Annotated[str, Query(pattern="^(seller|buyer)$")] = "seller", contract_type: str | None = None,
-          status: str | None = None, field: str | None = None, org_id: int | None = None,
-          match_id: int | None = None, source: str | None = None,
+def list_(db: DB, user: CurrentUser, f: Annotated[contracts.ContractFilters, Depends()],
           page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=200)] = 20):
-    f = _filters(q, year, registered_from, registered_to, region, side, contract_type, status, field, org_id,
-                 match_id, source)
     items, total = contracts.list_for(db, user, f, page=page, size=size)
     return Page(items=[contracts.to_out(db, c, with_history=False) for c in items], total=total, page=page,
                 size=size)
 
 
 @router.get("/export.{fmt}", summary="导出技术合同（XLSX 或 CSV，金额万元）")
-def export(db: DB, user: CurrentUser, fmt: str, q: str | None = None, year: int | None = None,
-           registered_from: date | None = None, registered_to: date | None = None, region: str | None = None,
-           side: Annotated[str, Query(pattern="^(seller|buyer)$")] = "seller", contract_type: str | None = None,
-           status: str | None = None, field: str | None = None, org_id: int | None = None,
-           match_id: int | None = None, source: str | None = None):
-    from core.errors import NotFound
+def export(db: DB, user: CurrentUser, fmt: str, f: Annotated[contracts.ContractFilters, Depends()]):
 
     if fmt not in ("xlsx", "csv"):
         raise NotFound("仅支持 xlsx 或 csv")
-    f = _filters(q, year, registered_from, registered_to, region, side, contract_type, status, field, org_id,
-                 match_id, source)
     return download(*contract_exports.export_contracts(db, user, f, fmt))
 
 
@@ -104,5 +85,5 @@ def terminate(db: DB, user: CurrentUser, contract_id: int, data: ContractTermina
 @router.post("/{contract_id}/attachments", status_code=201, summary="上传合同附件")
 async def upload(db: DB, user: CurrentUser, contract_id: int, file: Annotated[UploadFile, File()]):
     data = await file.read()
-    att = contracts.add_attachment(db, user, contract_id, file.filename or "file", data)
+    att = attachments.add(db, user, "contract", contract_id, file.filename or "file", data)
     return {"id": att.id, "filename": att.filename, "size": att.size, "content_type": att.content_type}

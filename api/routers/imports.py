@@ -10,15 +10,16 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from api.deps import DB, CurrentUser
 from core import permissions as perm
 from core.errors import ValidationFailed
+from core.imports import service as importers
 from core.listings import service as listings
 from core.settings import get_settings
+from crawler.provenance import for_listing, recent_runs
 
 router = APIRouter(tags=["导入与采集"])
 
 @router.get("/imports/{kind}/template", summary="下载导入模板（xlsx 或 csv）")
 def template(user: CurrentUser, kind: str,
              format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx"):
-    from core.imports import service as importers
 
     data, filename, media_type = importers.template(kind, format)
     return Response(data, media_type=media_type, headers={
@@ -30,8 +31,6 @@ async def upload(db: DB, user: CurrentUser, kind: str, file: Annotated[UploadFil
                  partial: Annotated[bool, Form()] = False, dry_run: Annotated[bool, Form()] = False):
     """All-or-nothing by default: with any row error nothing is written (``partial`` imports
     the good rows). The report lists errors by row and column, and duplicates."""
-    from core.imports import service as importers
-
     perm.require(importers.can_import(user), "只有科技局可以批量导入")
     limit = get_settings().max_upload_bytes
     data = await file.read(limit + 1)
@@ -44,7 +43,6 @@ async def upload(db: DB, user: CurrentUser, kind: str, file: Annotated[UploadFil
 @router.get("/crawler/runs", summary="采集运行记录（最近的在前）")
 def crawl_runs(db: DB, user: CurrentUser, source: str | None = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50):
-    from crawler.provenance import recent_runs
 
     perm.require(perm.is_staff(user), "只有科技局可以查看采集记录")
     return [{"id": r.id, "source": r.source, "status": r.status, "started_at": r.started_at,
@@ -55,7 +53,6 @@ def crawl_runs(db: DB, user: CurrentUser, source: str | None = None,
 
 @router.get("/crawler/provenance/{kind}/{listing_id}", summary="信息来源（采集网址、抓取时间、ETag、哈希）")
 def provenance(db: DB, user: CurrentUser, kind: str, listing_id: int):
-    from crawler.provenance import for_listing
 
     listings.get_for(db, user, kind, listing_id)  # 404 unless the user may see the listing
     return for_listing(db, kind, listing_id)

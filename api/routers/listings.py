@@ -1,9 +1,8 @@
 """Problems and achievements share one router factory: the differences are schemas."""
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from api.deps import DB, CurrentUser, OptionalUser
@@ -20,14 +19,8 @@ def make_router(kind: str, path: str, create_schema, update_schema, tag: str) ->
     router = APIRouter(prefix=path, tags=[tag])
 
     @router.get("", response_model=Page[ListingOut], summary=f"{tag}列表（分页、筛选）")
-    def list_(db: DB, user: OptionalUser, q: str | None = None, status: str | None = None,
-              field: str | None = None, region: str | None = None, org_id: int | None = None,
-              mine: bool = False, source: str | None = None, maturity: str | None = None,
-              mode: str | None = None, created_from: date | None = None, created_to: date | None = None,
+    def list_(db: DB, user: OptionalUser, f: Annotated[listings.ListingFilters, Depends()],
               page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20):
-        f = listings.ListingFilters(q=q, status=status, field=field, region=region, org_id=org_id, mine=mine,
-                                    source=source, maturity=maturity, mode=mode, created_from=created_from,
-                                    created_to=created_to)
         items, total = listings.list_for(db, user, kind, f, page=page, size=size)
         return Page(items=[listings.to_out(db, user, o, with_attachments=False) for o in items],
                     total=total, page=page, size=size)

@@ -23,14 +23,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from api.deps import DB, CurrentUser
 from api.json import exact
 from core import permissions as perm
+from core.contracts import service as contracts
 from core.listings import service as listings
 from core.matches import service as svc
+from matcher.proposals import match_listing
 
 router = APIRouter(tags=["撮合推荐"])
 
@@ -59,15 +61,8 @@ def _page(db, user, items, total, page, size):
 
 
 @router.get("/matches", summary="待审核推荐队列（经纪人、科技局）")
-def queue(db: DB, user: CurrentUser, status: str | None = "proposed", field: str | None = None,
-          region: str | None = None, region_side: str = "problem", min_score: float | None = None,
-          max_score: float | None = None, min_age_days: float | None = None, max_age_days: float | None = None,
-          assigned: str | None = None, problem_id: int | None = None, achievement_id: int | None = None,
-          q: str | None = None, sort: str = "score",
+def queue(db: DB, user: CurrentUser, f: Annotated[svc.QueueFilters, Depends()],
           page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20):
-    f = svc.QueueFilters(status=status, field=field, region=region, region_side=region_side, min_score=min_score,
-                         max_score=max_score, min_age_days=min_age_days, max_age_days=max_age_days,
-                         assigned=assigned, problem_id=problem_id, achievement_id=achievement_id, q=q, sort=sort)
     items, total = svc.queue(db, user, f, page=page, size=size)
     return _page(db, user, items, total, page, size)
 
@@ -119,7 +114,7 @@ def introduce(db: DB, user: CurrentUser, match_id: int, body: CommentIn | None =
 
 @router.post("/matches/{match_id}/stage", summary="更新对接阶段：洽谈中 / 已签约 / 未成交")
 def stage(db: DB, user: CurrentUser, match_id: int, body: StageIn):
-    m = svc.set_stage(db, user, match_id, body.stage, body.reason, contract_id=body.contract_id)
+    m = contracts.move_match_stage(db, user, match_id, body.stage, body.reason, contract_id=body.contract_id)
     return exact(svc.to_out(db, user, m, detail=True))
 
 
@@ -131,8 +126,6 @@ def _listing_routes(kind: str, path: str) -> None:
 
     @router.post(f"{path}/{{listing_id}}/matches/refresh", summary=f"立即重新计算{listings.spec(kind).label}的推荐")
     def refresh(db: DB, user: CurrentUser, listing_id: int):
-        from matcher.proposals import match_listing
-
         obj = listings.get_for(db, user, kind, listing_id)
         perm.require(perm.can_review_matches(user) or perm.can_edit_listing(user, obj), "您无权重新计算推荐")
         return exact(match_listing(db, kind, obj.id))

@@ -10,6 +10,8 @@ from api.deps import OptionalUser
 from core.db import local_day_bounds
 from core.errors import DomainError
 from core.permissions import can_see_unpublished
+from indexes.backends.base import Filters
+from indexes.service import get_search_service
 
 router = APIRouter(tags=["search"])
 
@@ -27,9 +29,6 @@ def search(user: OptionalUser,
            created_from: date | None = None, created_to: date | None = None,
            page: Annotated[int, Query(ge=1, le=100)] = 1,
            size: Annotated[int, Query(ge=1, le=100)] = 10) -> dict:
-    from indexes.backends.base import Filters
-    from indexes.service import get_search_service
-
     if created_from and created_to and created_from > created_to:
         raise DomainError("起始日期不能晚于结束日期", code="bad_date_range")
     date_from, date_to = local_day_bounds(created_from, created_to)

@@ -15,6 +15,7 @@ from core.accounts.schemas import (
 from core.db import utcnow
 from core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from core.models import Organization, User
+from core.regions import prefix
 from core.security import (
     create_token,
     hash_password,
@@ -68,7 +69,6 @@ def list_orgs(session: Session, *, kind: str | None = None, region: str | None =
     if kind:
         stmt = stmt.where(Organization.kind == kind)
     if region:
-        from core.regions import prefix
         stmt = stmt.where(Organization.region.startswith(prefix(region)))
     if q:
         stmt = stmt.where(Organization.name.contains(q))

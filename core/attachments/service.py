@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from core import audit, hooks
 from core import permissions as perm
 from core.attachments.extract import ExtractionError, extract_text
+from core.contracts import service as contracts
 from core.errors import NotFound, ValidationFailed
 from core.listings import service as listings
 from core.models import Attachment
@@ -34,6 +35,12 @@ def add(session: Session, actor, owner_kind: str, owner_id: int, filename: str, 
         owner = listings.get(session, owner_kind, owner_id)
         if check_permission and actor is not None:
             perm.require(perm.can_edit_listing(actor, owner), "您只能为本单位的信息上传附件")
+    elif owner_kind == "contract":
+        contract = contracts.get_for(session, actor, owner_id)  # 404 unless visible
+        if check_permission:
+            perm.require(contracts.can_attach(actor, contract), "您不能为该合同上传附件")
+    else:
+        raise ValidationFailed(f"未知的附件归属：{owner_kind}")
     settings = get_settings()
     if not data:
         raise ValidationFailed("文件为空", field="file", code="empty_file")
@@ -78,8 +85,6 @@ def get_for_download(session: Session, viewer, attachment_id: int) -> tuple[Atta
     if att.owner_kind in listings.KINDS:
         listings.get_for(session, viewer, att.owner_kind, att.owner_id)  # 404 if not visible
     elif att.owner_kind == "contract":
-        from core.contracts import service as contracts
-
         contracts.get_for(session, viewer, att.owner_id)  # parties, their broker, the bureau
     else:
         perm.require(viewer is not None and perm.is_staff(viewer))
@@ -87,16 +92,6 @@ def get_for_download(session: Session, viewer, attachment_id: int) -> tuple[Atta
     if not path.exists():
         raise NotFound("附件文件缺失")
     return att, path
-
-
-def remove(session: Session, actor, attachment_id: int) -> None:
-    att = get(session, attachment_id)
-    if att.owner_kind in listings.KINDS:
-        owner = listings.get(session, att.owner_kind, att.owner_id)
-        perm.require(perm.can_edit_listing(actor, owner))
-        hooks.after_commit(session, "techmatch.index_listing", att.owner_kind, att.owner_id)
-    audit.record(session, actor, "attachment.remove", att.owner_kind, att.owner_id, {"file": att.filename})
-    session.delete(att)
 
 
 def _cleanup_files(session, previous_transaction):

@@ -14,7 +14,6 @@ import functools
 from dataclasses import dataclass
 from datetime import date
 
-from pydantic import ValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,7 +27,6 @@ from core.contracts.schemas import (
     ContractTerminateIn,
     PartyIn,
     PartyOut,
-    check_contract_rules,
 )
 from core.contracts.vocab import (
     CONVERSION_TYPES,
@@ -46,18 +44,19 @@ from core.errors import (
     NotFound,
     PermissionDenied,
     ValidationFailed,
-    validation_failed_from_pydantic,
 )
+from core.listings import service as listings
 from core.matches import service as matches
 from core.matches.vocab import ACCEPTED_STATUSES
 from core.models import Achievement, Attachment, Match, Organization, TechProblem, User
 from core.models.contracts import Contract, ContractAmendment
 from core.money import to_wan
+from core.schemas import validate
 from core.vocab import PatentType, Role
 
 __all__ = [
     "ContractFilters", "register", "register_contract_for_match", "amend", "terminate", "get", "get_for",
-    "list_for", "visible_clause", "to_out", "can_view", "can_register", "add_attachment",
+    "list_for", "visible_clause", "to_out", "can_view", "can_register", "can_attach",
     "conversion_mode_of", "link_to_match", "all_for", "can_manage",
     "ensure_amendable", "ensure_terminable", "can_amend", "can_terminate",
 ]
@@ -125,6 +124,11 @@ def visible_clause(user):
     return or_(Contract.seller_org_id == user.org_id, Contract.buyer_org_id == user.org_id)
 
 
+def can_attach(actor, contract: Contract) -> bool:
+    """Who may upload a document to a registered contract: staff and the user who registered it."""
+    return actor is None or perm.is_staff(actor) or contract.created_by_id == actor.id
+
+
 def can_view(session: Session, user, contract: Contract) -> bool:
     if perm.is_staff(user):
         return True
@@ -141,15 +145,6 @@ def can_view(session: Session, user, contract: Contract) -> bool:
 
 
 # ----------------------------------------------------------------- helpers
-
-def _validate(schema, data):
-    if isinstance(data, schema):
-        return data
-    try:
-        return schema.model_validate(data)
-    except ValidationError as e:
-        raise validation_failed_from_pydantic(e) from None
-
 
 def conversion_mode_of(contract_type: str, conversion_mode: str | None) -> str | None:
     """The 成果转化 mode: explicit (作价投资), else implied by a 转让/许可 contract."""
@@ -200,8 +195,6 @@ def _scalar_values(data: ContractIn) -> dict:
 def _link_effects(session: Session, actor, contract: Contract) -> None:
     """A contract on a platform problem solves it; a 转让/许可/作价投资 contract on a platform
     achievement counts it as transferred (成果转化)."""
-    from core.listings import service as listings
-
     if contract.problem_id is not None:
         p = session.get(TechProblem, contract.problem_id)
         if p is not None and p.status in ("published", "matched"):
@@ -220,7 +213,7 @@ def _link_effects(session: Session, actor, contract: Contract) -> None:
 def register(session: Session, actor, data: ContractIn | dict, *, source: str = "manual",
              _match: Match | None = None) -> Contract:
     """Register a contract signed on or off the platform. Nothing is written on bad input."""
-    data = _validate(ContractIn, data)
+    data = validate(ContractIn, data)
     if data.match_id is not None and _match is None:
         # A contract that names its match goes through the match flow (status, problem, achievement).
         return register_contract_for_match(session, actor, data.match_id, data)
@@ -326,7 +319,7 @@ def link_to_match(session: Session, actor, contract_id: int, match_id: int, comm
                              "achievement_id": match.achievement_id})
     if changes:
         session.add(ContractAmendment(contract_id=c.id, kind="link", actor_id=getattr(actor, "id", None),
-                                      reason="关联平台撮合记录", changes=audit._jsonable(changes)))
+                                      reason="关联平台撮合记录", changes=audit.jsonable(changes)))
         audit.record(session, actor, "contract.link_match", "contract", c.id, changes)
     session.flush()
     _link_effects(session, actor, c)
@@ -334,9 +327,20 @@ def link_to_match(session: Session, actor, contract_id: int, match_id: int, comm
     return c
 
 
+def move_match_stage(session: Session, actor, match_id: int, stage: str, reason: str = "",
+                     contract_id: int | None = None):
+    """A broker's stage move on a match. ``contracted`` with a ``contract_id`` links that registered
+    contract to the pair through :func:`link_to_match` (which refuses an unknown contract or one of
+    another pair, and marks the problem solved); every other move is :func:`matches.set_stage`."""
+    if stage == "contracted" and contract_id is not None:
+        link_to_match(session, actor, contract_id, match_id, comment=reason)
+        return matches.get(session, match_id)
+    return matches.set_stage(session, actor, match_id, stage, reason)
+
+
 def amend(session: Session, actor, contract_id: int, data: ContractAmendIn | dict) -> Contract:
     """Change a registered contract. Every amendment is kept with who, when, why and what."""
-    data = _validate(ContractAmendIn, data)
+    data = validate(ContractAmendIn, data)
     c = get(session, contract_id)
     ensure_amendable(actor, c)
     given = data.model_dump(exclude_unset=True, exclude={"reason", "seller", "buyer"})
@@ -354,7 +358,7 @@ def amend(session: Session, actor, contract_id: int, data: ContractAmendIn | dic
     merged["buyer"] = data.buyer or PartyIn(org_id=c.buyer_org_id, name=c.buyer_name,
                                             region=c.buyer_region, party_type=c.buyer_type)
     # Re-validate the whole merged contract with the registration rules.
-    checked = _validate(ContractIn, _merged_for_schema(merged))
+    checked = validate(ContractIn, _merged_for_schema(merged))
     values = _scalar_values(checked)
     if data.seller is not None:
         values.update(_party_values(session, data.seller, "seller"))
@@ -367,7 +371,7 @@ def amend(session: Session, actor, contract_id: int, data: ContractAmendIn | dic
         raise ValidationFailed("没有需要变更的内容", code="no_changes")
     c.status = "amended"
     c.updated_at = utcnow()
-    changes_json = audit._jsonable(changes)
+    changes_json = audit.jsonable(changes)
     session.add(ContractAmendment(contract_id=c.id, kind="amend", actor_id=getattr(actor, "id", None),
                                   reason=data.reason, changes=changes_json))
     session.flush()
@@ -388,7 +392,7 @@ def _merged_for_schema(merged: dict) -> dict:
 
 def terminate(session: Session, actor, contract_id: int, data: ContractTerminateIn | dict) -> Contract:
     """Terminate (解除/撤销) a contract: it leaves every indicator; the history stays."""
-    data = _validate(ContractTerminateIn, data)
+    data = validate(ContractTerminateIn, data)
     c = get(session, contract_id)
     ensure_terminable(actor, c)
     when = data.terminated_on or local_today()
@@ -406,15 +410,6 @@ def terminate(session: Session, actor, contract_id: int, data: ContractTerminate
     audit.record(session, actor, "contract.terminate", "contract", c.id,
                  {"status": [old, "terminated"], "reason": data.reason})
     return c
-
-
-def add_attachment(session: Session, actor, contract_id: int, filename: str, data: bytes) -> Attachment:
-    from core.attachments import service as attachments
-
-    c = get_for(session, actor, contract_id)
-    if actor is not None:
-        perm.require(perm.is_staff(actor) or c.created_by_id == actor.id, "您不能为该合同上传附件")
-    return attachments.add(session, actor, "contract", c.id, filename, data, check_permission=False)
 
 
 # ----------------------------------------------------------------- reads
@@ -503,15 +498,6 @@ def all_for(session: Session, viewer, f: ContractFilters | None = None, *,
     return list(session.scalars(stmt.order_by(Contract.registered_on, Contract.id)))
 
 
-def _label(enum, value):
-    if value is None:
-        return None
-    try:
-        return enum(value).label
-    except ValueError:
-        return value
-
-
 _full_name = functools.lru_cache(maxsize=8192)(regions.full_name)
 
 
@@ -520,7 +506,7 @@ def _party_out(c: Contract, side: str) -> PartyOut:
     region = getattr(c, f"{side}_region")
     return PartyOut(org_id=getattr(c, f"{side}_org_id"), name=getattr(c, f"{side}_name"), region=region,
                     region_name=_full_name(region), party_type=ptype,
-                    party_type_label=_label(PartyType, ptype))
+                    party_type_label=PartyType.label_of(ptype))
 
 
 def to_out(session: Session, c: Contract, *, with_history: bool = True) -> ContractOut:
@@ -540,18 +526,15 @@ def to_out(session: Session, c: Contract, *, with_history: bool = True) -> Contr
     mode = conversion_mode_of(c.contract_type, c.conversion_mode)
     return ContractOut(
         id=c.id, reg_number=c.reg_number, project_name=c.project_name, contract_type=c.contract_type,
-        contract_type_label=_label(ContractType, c.contract_type), sub_type=c.sub_type,
-        sub_type_label=_label(ContractSubType, c.sub_type), conversion_mode=mode,
-        conversion_mode_label=_label(ConversionMode, mode), signed_on=c.signed_on,
+        contract_type_label=ContractType.label_of(c.contract_type), sub_type=c.sub_type,
+        sub_type_label=ContractSubType.label_of(c.sub_type), conversion_mode=mode,
+        conversion_mode_label=ConversionMode.label_of(mode), signed_on=c.signed_on,
         registered_on=c.registered_on, valid_from=c.valid_from, valid_to=c.valid_to,
         seller=_party_out(c, "seller"), buyer=_party_out(c, "buyer"), total_amount=c.total_amount,
         tech_amount=c.tech_amount, total_amount_wan=to_wan(c.total_amount), tech_amount_wan=to_wan(c.tech_amount),
-        field=c.field, ip_type=c.ip_type, ip_type_label=_label(PatentType, c.ip_type), match_id=c.match_id,
+        field=c.field, ip_type=c.ip_type, ip_type_label=PatentType.label_of(c.ip_type), match_id=c.match_id,
         problem_id=c.problem_id, achievement_id=c.achievement_id, status=c.status,
-        status_label=_label(ContractStatus, c.status), terminated_on=c.terminated_on,
+        status_label=ContractStatus.label_of(c.status), terminated_on=c.terminated_on,
         termination_reason=c.termination_reason, note=c.note, source=c.source, created_by_id=c.created_by_id,
         created_at=c.created_at, updated_at=c.updated_at, amendments=amendments, attachments=atts)
 
-
-# Keep the cross-field rule importable from here for callers that validate merged states.
-check_rules = check_contract_rules

@@ -13,6 +13,7 @@ from core.errors import NotFound, ValidationFailed
 from core.events.schemas import EventIn, EventUpdate
 from core.models import Match, Organization
 from core.models.events import Event
+from core.schemas import validate
 from core.vocab import Role
 
 __all__ = ["create", "update", "delete", "get", "list_events", "can_record"]
@@ -42,9 +43,7 @@ def _check_refs(session: Session, values: dict) -> None:
 
 
 def create(session: Session, actor, data: EventIn | dict) -> Event:
-    from core.contracts.service import _validate
-
-    data = _validate(EventIn, data)
+    data = validate(EventIn, data)
     if actor is not None:
         perm.require(can_record(actor), "只有科技局和技术经纪人可以登记对接活动")
     values = data.model_dump()
@@ -65,9 +64,7 @@ def get(session: Session, event_id: int) -> Event:
 
 
 def update(session: Session, actor, event_id: int, data: EventUpdate | dict) -> Event:
-    from core.contracts.service import _validate
-
-    data = _validate(EventUpdate, data)
+    data = validate(EventUpdate, data)
     ev = get(session, event_id)
     if actor is not None:
         perm.require(_can_edit(actor, ev), "您不能修改该对接活动")

@@ -31,6 +31,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,11 +43,22 @@ from sqlalchemy.orm import Session
 from core import audit
 from core import permissions as perm
 from core.accounts import owners
+from core.contracts import service as contracts
+from core.contracts.schemas import ContractIn, PartyIn
+from core.contracts.vocab import (
+    ContractSubType,
+    ContractType,
+    ConversionMode,
+    PartyType,
+)
 from core.errors import DomainError, ValidationFailed, pydantic_error_details
 from core.imports import values as V
 from core.listings import dedup
+from core.listings import service as listings
+from core.listings.schemas import AchievementIn, ProblemIn
 from core.listings.vocab import CoopMode, Maturity, TransferMode
 from core.models import Organization
+from core.models.contracts import Contract
 from core.models.listings import LISTING_MODELS
 from core.validation import check_credit_code, check_phone
 from core.vocab import FIELDS, OrgKind, PatentType
@@ -172,12 +188,6 @@ ACHIEVEMENT_COLUMNS: tuple[Column, ...] = (
 
 
 def _contract_columns() -> tuple[Column, ...]:
-    from core.contracts.vocab import (
-        ContractSubType,
-        ContractType,
-        ConversionMode,
-        PartyType,
-    )
 
     def enum_parser(enum, label):
         def p(v):
@@ -306,7 +316,6 @@ def _read_rows(data: bytes, filename: str) -> list[tuple[int, list]]:
         raise ValidationFailed("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后上传", field="file",
                                code="unsupported_file")
     if name.endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
-        import openpyxl
 
         try:
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -469,7 +478,6 @@ def _schema_errors(exc: ValidationError, row: int, by_key: dict, report: ImportR
 def _validate_row(session: Session, kind: str, row: _Row, by_key: dict, report: ImportReport) -> bool:
     v = row.values
     if kind in ("problem", "achievement"):
-        from core.listings.schemas import AchievementIn, ProblemIn
 
         schema = ProblemIn if kind == "problem" else AchievementIn
         fields = {k: x for k, x in v.items() if k not in ("org_name", "org_credit_code", "org_kind")}
@@ -495,8 +503,6 @@ def _validate_row(session: Session, kind: str, row: _Row, by_key: dict, report: 
         return True
 
     # contracts
-    from core.contracts.schemas import ContractIn, PartyIn
-
     payload = {k: x for k, x in v.items() if not k.startswith(("seller_", "buyer_"))}
     for side in ("seller", "buyer"):
         org = owners.resolve(session, name=v.get(f"{side}_name"), credit_code=v.get(f"{side}_credit_code"),
@@ -515,7 +521,6 @@ def _validate_row(session: Session, kind: str, row: _Row, by_key: dict, report: 
 def _drop_duplicates(session: Session, kind: str, rows: list[_Row], report: ImportReport) -> list[_Row]:
     keep: list[_Row] = []
     if kind == "contract":
-        from core.models.contracts import Contract
 
         numbers = [r.data.reg_number for r in rows]
         existing = dict(session.execute(select(Contract.reg_number, Contract.id)
@@ -559,12 +564,8 @@ def _write(session: Session, actor, kind: str, rows: list[_Row], report: ImportR
     """Each row in a savepoint: with ``partial`` a row that fails on write is reported and
     the others stay; without it the first failure undoes every row of the file and the
     result is False (the file is rejected)."""
-    from core.listings import service as listings
-
     def write_one(r: _Row) -> int:
         if kind == "contract":
-            from core.contracts import service as contracts
-
             return contracts.register(session, actor, r.data, source="imported").id
         org = r.org
         if org is None:
@@ -607,12 +608,6 @@ def template(kind: str, fmt: str = "xlsx") -> tuple[bytes, str, str]:
         return buf.getvalue().encode("utf-8-sig"), f"{label}导入模板.csv", "text/csv; charset=utf-8"
     if fmt != "xlsx":
         raise ValidationFailed("模板格式只能是 xlsx 或 csv", field="format")
-    import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = f"{label}"

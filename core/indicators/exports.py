@@ -51,8 +51,8 @@ def indicator_tables(session: Session, viewer, year: int, region: str | None = N
     t.rows.append(["成果转化项数", conv["items"], "", "", "项", "转让、许可、作价投资"])
     t.rows.append(["成果转化金额", conv["amount_wan"], "", "", "万元", ""])
     for key, a in s["activities"].items():
-        t.rows.append([a["label"], a["value"], a["last_year_same_period"], a["growth_pct"], "项" if key not in (
-            "event_attendance",) else "人次", ""])
+        t.rows.append([a["label"], a["value"], a["last_year_same_period"], a["growth_pct"],
+                       indicators.INDICATORS[key].unit_label, ""])
     tables.append(t)
 
     if s["targets"]:

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, regions
 from core import permissions as perm
+from core.contracts.service import conversion_mode_of
 from core.contracts.vocab import (
     ContractSubType,
     ContractType,
@@ -59,6 +60,7 @@ from core.models.contracts import Contract
 from core.models.events import Event
 from core.models.targets import IndicatorTarget
 from core.money import to_wan
+from core.schemas import validate
 from core.vocab import Role
 
 __all__ = [
@@ -176,23 +178,12 @@ def region_rows(items: Iterable[Fact], parent: str | None, side: str = "seller")
     return _rows(g, lambda k: _region_label(k, parent))
 
 
-def _enum_label(enum):
-    def label(k):
-        if k is None:
-            return "未分类"
-        try:
-            return enum(k).label
-        except ValueError:
-            return str(k)
-    return label
-
-
 BREAKDOWNS: dict[str, tuple[str, Callable[[Fact], object], Callable[[object], str]]] = {
-    "type": ("合同类型", lambda f: f.contract_type, _enum_label(ContractType)),
-    "sub_type": ("合同子类", lambda f: f.sub_type, _enum_label(ContractSubType)),
+    "type": ("合同类型", lambda f: f.contract_type, functools.partial(ContractType.label_of, default="未分类")),
+    "sub_type": ("合同子类", lambda f: f.sub_type, functools.partial(ContractSubType.label_of, default="未分类")),
     "field": ("技术领域", lambda f: f.field, lambda k: str(k)),
-    "seller_type": ("卖方类型", lambda f: f.seller_type, _enum_label(PartyType)),
-    "buyer_type": ("买方类型", lambda f: f.buyer_type, _enum_label(PartyType)),
+    "seller_type": ("卖方类型", lambda f: f.seller_type, functools.partial(PartyType.label_of, default="未分类")),
+    "buyer_type": ("买方类型", lambda f: f.buyer_type, functools.partial(PartyType.label_of, default="未分类")),
     "month": ("月份", lambda f: f.registered_on.month, lambda k: f"{k}月"),
     "quarter": ("季度", lambda f: (f.registered_on.month - 1) // 3 + 1, lambda k: f"第{k}季度"),
 }
@@ -206,7 +197,7 @@ def breakdown_rows(items: Iterable[Fact], by: str, *, parent: str | None = None,
         return region_rows(items, parent, side)
     if by == "conversion":
         conv = [f for f in items if f.conversion_mode]
-        return _rows(group(conv, lambda f: f.conversion_mode), _enum_label(ConversionMode),
+        return _rows(group(conv, lambda f: f.conversion_mode), functools.partial(ConversionMode.label_of, default="未分类"),
                      order=[m.value for m in ConversionMode])
     if by not in BREAKDOWNS:
         raise ValidationFailed(f"未知的分组：{by}", field="by")
@@ -310,8 +301,6 @@ def _load_facts(session: Session, start: date, end: date, region: str | None, si
     if region:
         col = Contract.buyer_region if side == "buyer" else Contract.seller_region
         q = q.where(col.startswith(regions.prefix(region)))
-    from core.contracts.service import conversion_mode_of
-
     return [Fact(id=r.id, registered_on=r.registered_on, total=r.total_amount, tech=r.tech_amount,
                  seller_region=r.seller_region, buyer_region=r.buyer_region, contract_type=r.contract_type,
                  sub_type=r.sub_type, field=r.field, seller_type=r.seller_type, buyer_type=r.buyer_type,
@@ -327,25 +316,14 @@ class IndicatorSpec:
     key: str
     label: str
     unit: str  # 'money' (yuan) or 'count'
-    dated: bool = True
+    #: (session, start, end, region) -> [(date, value)]: the indicator's contributions in [start, end]
+    points: Callable[[Session, date, date, str | None], list[tuple[date, Decimal]]]
+    dated: bool = True  # False: counted once a year (the whole year's figure)
     note: str = ""
-
-
-INDICATORS: dict[str, IndicatorSpec] = {s.key: s for s in (
-    IndicatorSpec("contract_turnover", "技术合同成交额（输出）", "money", note="按卖方所在地、登记日期统计"),
-    IndicatorSpec("tech_transaction", "技术交易额（输出）", "money", note="不含设备、材料等非技术性费用"),
-    IndicatorSpec("absorbed_turnover", "技术合同成交额（吸纳）", "money", note="按买方所在地统计"),
-    IndicatorSpec("contract_count", "技术合同登记数", "count"),
-    IndicatorSpec("conversion_items", "成果转化项数", "count", note="转让、许可、作价投资"),
-    IndicatorSpec("conversion_amount", "成果转化金额", "money"),
-    IndicatorSpec("recommended", "推荐成果", "count", note="经纪人确认推荐的撮合"),
-    IndicatorSpec("solved_problems", "解决困难", "count", note="有合同成交的企业技术需求"),
-    IndicatorSpec("events", "对接活动", "count"),
-    IndicatorSpec("event_attendance", "对接活动参加人次", "count"),
-    IndicatorSpec("event_matches", "活动达成对接", "count"),
-    IndicatorSpec("sme", "科技型中小企业入库", "count", dated=False),
-    IndicatorSpec("hnte", "高新技术企业", "count", dated=False),
-)}
+    #: the unit as a table shows it (money: 万元)
+    unit_label: str = "项"
+    #: where the summary shows it: 'contracts' (from the contract facts) or 'activities'
+    group: str = "contracts"
 
 
 def _spec(indicator: str) -> IndicatorSpec:
@@ -355,18 +333,18 @@ def _spec(indicator: str) -> IndicatorSpec:
         raise ValidationFailed(f"未知的指标：{indicator}", field="indicator") from None
 
 
-def _contract_points(session, indicator, start, end, region):
-    side = "buyer" if indicator == "absorbed_turnover" else "seller"
-    pts = []
-    for f in facts(session, start, end, region, side):
-        if indicator in ("contract_turnover", "absorbed_turnover"):
-            pts.append((f.registered_on, f.total))
-        elif indicator == "tech_transaction":
-            pts.append((f.registered_on, f.tech))
-        elif indicator == "contract_count":
-            pts.append((f.registered_on, Decimal(1)))
-        elif f.conversion_mode:
-            pts.append((f.registered_on, Decimal(1) if indicator == "conversion_items" else f.total))
+ONE = Decimal(1)
+
+
+def _contract_metric(side: str, value: Callable[[Fact], Decimal | None]):
+    """Points from counted contracts: ``value`` of each fact (None: the fact does not count)."""
+    def pts(session, start, end, region):
+        out = []
+        for f in facts(session, start, end, region, side):
+            v = value(f)
+            if v is not None:
+                out.append((f.registered_on, v))
+        return out
     return pts
 
 
@@ -422,36 +400,55 @@ def solved_problem_dates(session, region: str | None = None) -> dict[int, date]:
     return first
 
 
-def _event_points(session, indicator, start, end, region):
-    q = select(Event).where(Event.held_on >= start, Event.held_on <= end)
-    if region:
-        q = q.where(Event.region.startswith(regions.prefix(region)))
-    attr = {"events": None, "event_attendance": "attendance", "event_matches": "matches_made"}[indicator]
-    return [(e.held_on, Decimal(1) if attr is None else Decimal(getattr(e, attr))) for e in session.scalars(q)]
+def _solved_points(session, start, end, region):
+    return [(d, ONE) for d in solved_problem_dates(session, region).values() if start <= d <= end]
 
 
-def _org_points(session, indicator, start, end, region):
-    col = Organization.sme_year if indicator == "sme" else Organization.hnte_year
-    q = select(col).where(col >= start.year, col <= end.year, Organization.kind == "enterprise")
-    if region:
-        q = q.where(Organization.region.startswith(regions.prefix(region)))
-    return [(date(y, 1, 1), Decimal(1)) for y in session.scalars(q)]
+def _event_metric(attr: str | None):
+    """Points from events held in [start, end]: one per event, or its ``attr`` (attendance …)."""
+    def pts(session, start, end, region):
+        q = select(Event).where(Event.held_on >= start, Event.held_on <= end)
+        if region:
+            q = q.where(Event.region.startswith(regions.prefix(region)))
+        return [(e.held_on, ONE if attr is None else Decimal(getattr(e, attr))) for e in session.scalars(q)]
+    return pts
+
+
+def _org_year_metric(column):
+    """Enterprises counted once in the year of ``column`` (科小入库年度, 高企认定年度)."""
+    def pts(session, start, end, region):
+        q = select(column).where(column >= start.year, column <= end.year, Organization.kind == "enterprise")
+        if region:
+            q = q.where(Organization.region.startswith(regions.prefix(region)))
+        return [(date(y, 1, 1), ONE) for y in session.scalars(q)]
+    return pts
+
+
+INDICATORS: dict[str, IndicatorSpec] = {s.key: s for s in (
+    IndicatorSpec("contract_turnover", "技术合同成交额（输出）", "money", _contract_metric("seller", lambda f: f.total), note="按卖方所在地、登记日期统计"),
+    IndicatorSpec("tech_transaction", "技术交易额（输出）", "money", _contract_metric("seller", lambda f: f.tech), note="不含设备、材料等非技术性费用"),
+    IndicatorSpec("absorbed_turnover", "技术合同成交额（吸纳）", "money", _contract_metric("buyer", lambda f: f.total), note="按买方所在地统计"),
+    IndicatorSpec("contract_count", "技术合同登记数", "count", _contract_metric("seller", lambda f: ONE)),
+    IndicatorSpec("conversion_items", "成果转化项数", "count",
+                  _contract_metric("seller", lambda f: ONE if f.conversion_mode else None), note="转让、许可、作价投资"),
+    IndicatorSpec("conversion_amount", "成果转化金额", "money",
+                  _contract_metric("seller", lambda f: f.total if f.conversion_mode else None)),
+    IndicatorSpec("recommended", "推荐成果", "count", _recommended_points, note="经纪人确认推荐的撮合", group="activities"),
+    IndicatorSpec("solved_problems", "解决困难", "count", _solved_points, note="有合同成交的企业技术需求", group="activities"),
+    IndicatorSpec("events", "对接活动", "count", _event_metric(None), group="activities"),
+    IndicatorSpec("event_attendance", "对接活动参加人次", "count", _event_metric("attendance"), unit_label="人次", group="activities"),
+    IndicatorSpec("event_matches", "活动达成对接", "count", _event_metric("matches_made"), group="activities"),
+    IndicatorSpec("sme", "科技型中小企业入库", "count", _org_year_metric(Organization.sme_year), dated=False, unit_label="家", group="activities"),
+    IndicatorSpec("hnte", "高新技术企业", "count", _org_year_metric(Organization.hnte_year), dated=False, unit_label="家", group="activities"),
+)}
+
+
 
 
 def points(session: Session, indicator: str, start: date, end: date,
            region: str | None = None) -> list[tuple[date, Decimal]]:
     """(date, value) contributions of one indicator within [start, end]."""
-    _spec(indicator)
-    if indicator in ("contract_turnover", "tech_transaction", "absorbed_turnover", "contract_count",
-                     "conversion_items", "conversion_amount"):
-        return _contract_points(session, indicator, start, end, region)
-    if indicator == "recommended":
-        return _recommended_points(session, start, end, region)
-    if indicator == "solved_problems":
-        return [(d, Decimal(1)) for d in solved_problem_dates(session, region).values() if start <= d <= end]
-    if indicator in ("events", "event_attendance", "event_matches"):
-        return _event_points(session, indicator, start, end, region)
-    return _org_points(session, indicator, start, end, region)
+    return _spec(indicator).points(session, start, end, region)
 
 
 def _sum(pts, start: date | None = None, end: date | None = None) -> Decimal:
@@ -594,9 +591,7 @@ def targets(session: Session, viewer, year: int, region: str | None = None,
 
 def set_target(session: Session, actor, data: TargetIn | dict) -> IndicatorTarget:
     """Create or update the yearly target of one indicator in one region (bureau only)."""
-    from core.contracts.service import _validate
-
-    data = _validate(TargetIn, data)
+    data = validate(TargetIn, data)
     if actor is not None:
         perm.require(perm.can_edit_targets(actor), "只有科技局可以设置指标目标")
     spec = _spec(data.indicator)
@@ -672,7 +667,8 @@ def summary(session: Session, viewer, year: int, region: str | None = None, as_o
             "by_mode": conv_rows}
     conv["amount_wan"] = to_wan(conv["amount"])
     acts = {}
-    for key in ("recommended", "solved_problems", "events", "event_attendance", "event_matches"):
+    activities = [k for k, spec in INDICATORS.items() if spec.group == "activities"]
+    for key in (k for k in activities if INDICATORS[k].dated):
         if started:
             cur_v = indicator_value(session, key, start, end, region)
             ly_v = indicator_value(session, key, ly_start, ly_end, region)
@@ -680,7 +676,7 @@ def summary(session: Session, viewer, year: int, region: str | None = None, as_o
             cur_v, ly_v = 0, 0
         acts[key] = {"label": INDICATORS[key].label, "value": cur_v, "last_year_same_period": ly_v,
                      "growth_pct": growth_pct(cur_v, ly_v)}
-    for key in ("sme", "hnte"):
+    for key in (k for k in activities if not INDICATORS[k].dated):
         cur_v = indicator_value(session, key, date(year, 1, 1), date(year, 12, 31), region)
         ly_v = indicator_value(session, key, date(year - 1, 1, 1), date(year - 1, 12, 31), region)
         acts[key] = {"label": INDICATORS[key].label, "value": cur_v, "last_year_same_period": ly_v,

@@ -15,6 +15,8 @@ import unicodedata
 from collections import Counter
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from core.listings.kinds import KINDS
+
 # Query parameters that never change the content (tracking, sessions).
 TRACKING_PARAMS = {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "spm",
                    "from", "source", "share", "jsessionid", "phpsessid", "sid", "_t", "timestamp"}
@@ -83,10 +85,8 @@ def jaccard(a: str, b: str) -> float:
 
 
 def listing_text(obj) -> str:
-    """The main text of a listing, as :meth:`crawler.mapping.Mapped.main_text` builds it."""
-    if obj.kind == "achievement":
-        return "\n".join([obj.title, obj.abstract or "", obj.body or ""])
-    return "\n".join([obj.title, obj.description or "", obj.indicators or "", obj.conditions or ""])
+    """The main text of a listing (title and text fields), as the crawler's mapping compares it."""
+    return KINDS[obj.kind].main_text(obj)
 
 
 def _h64(token: str) -> int:

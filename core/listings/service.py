@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from core import audit, hooks, regions
 from core import permissions as perm
 from core.db import local_day_bounds, utcnow
 from core.errors import InvalidTransition, NotFound, ValidationFailed
+from core.listings.kinds import KINDS, spec
 from core.listings.schemas import (
     AchievementIn,
     AchievementUpdate,
@@ -23,37 +25,8 @@ from core.listings.schemas import (
     check_budget,
     check_trl,
 )
-from core.listings.vocab import (
-    ACHIEVEMENT_TRANSITIONS,
-    PROBLEM_TRANSITIONS,
-    AchievementStatus,
-    ProblemStatus,
-)
-from core.models import Achievement, Attachment, TechProblem
+from core.models import Attachment
 from core.models.listings import LISTING_MODELS
-
-
-@dataclass(frozen=True)
-class KindSpec:
-    kind: str
-    model: type
-    label: str
-    transitions: dict[str, set[str]]
-    statuses: type
-
-
-KINDS = {
-    "problem": KindSpec("problem", TechProblem, "技术需求", PROBLEM_TRANSITIONS, ProblemStatus),
-    "achievement": KindSpec("achievement", Achievement, "科技成果", ACHIEVEMENT_TRANSITIONS,
-                            AchievementStatus),
-}
-
-
-def spec(kind: str) -> KindSpec:
-    try:
-        return KINDS[kind]
-    except KeyError:
-        raise ValidationFailed(f"未知的类型：{kind}", field="kind") from None
 
 
 def get(session: Session, kind: str, listing_id: int):
@@ -187,7 +160,6 @@ class ListingFilters:
 def json_contains(session: Session, column, value: str):
     """Portable 'JSON list contains value' (jsonb on PostgreSQL, text match on SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB
         return column.cast(JSONB).contains([value])
     each = func.json_each(column).table_valued("value")
     return select(each.c.value).where(each.c.value == value).exists()

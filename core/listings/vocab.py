@@ -40,6 +40,9 @@ ACHIEVEMENT_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+#: every listing status, of either kind (the index backends code them)
+LISTING_STATUSES: tuple[str, ...] = tuple(dict.fromkeys([*ProblemStatus, *AchievementStatus]))
+
 # Statuses other organizations may see (drafts and crawled-but-unreviewed are private).
 PUBLIC_PROBLEM_STATUSES = {"published", "matched", "solved"}
 

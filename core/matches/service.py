@@ -35,6 +35,7 @@ from core import permissions as perm
 from core.db import utcnow
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.listings import service as listings
+from core.listings.kinds import KINDS
 from core.listings.service import json_contains
 from core.matches.vocab import (
     ACCEPTED_STATUSES,
@@ -51,22 +52,11 @@ from core.vocab import Role
 
 def fingerprint(obj) -> str:
     """sha256 of a listing's matching-relevant content (what a material change changes)."""
-    if obj.kind == "problem":
-        parts = [obj.title, obj.description, obj.indicators, obj.conditions, obj.required_maturity,
-                 sorted(obj.coop_modes or []), str(obj.budget_min), str(obj.budget_max)]
-    else:
-        parts = [obj.title, obj.abstract, obj.body, obj.maturity, sorted(obj.transfer_modes or []),
-                 str(obj.asking_price)]
-    parts += [sorted(obj.fields or []), sorted(obj.keywords or []), obj.region]
+    k = KINDS[obj.kind]
+    parts = [obj.title, *(getattr(obj, f) for f in k.text_fields), k.maturity(obj), sorted(k.mode_values(obj)),
+             *(str(v) for v in k.money(obj)), sorted(obj.fields or []), sorted(obj.keywords or []), obj.region]
     norm = [" ".join(p.split()) if isinstance(p, str) else p for p in parts]
     return hashlib.sha256(json.dumps(norm, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
-def _label(enum, value) -> str:
-    try:
-        return enum(value).label
-    except ValueError:
-        return str(value)
 
 
 def _review(session: Session, m: Match, actor, action: str, frm: str | None, to: str | None,
@@ -129,15 +119,6 @@ def get_for(session: Session, viewer, match_id: int) -> Match:
 
 def _require_reviewer(actor) -> None:
     perm.require(perm.can_review_matches(actor), "只有技术经纪人和科技局可以审核推荐")
-
-
-def propose(session: Session, problem, achievement, *, score: float, features: dict, reasons: dict,
-            rank: int | None = None, actor=None) -> tuple[Match, str]:
-    """Create or refresh the proposal for a pair. Returns (match, action) where action is
-    'created', 'updated', 'reproposed', 'kept' (in the workflow already) or 'rejected'
-    (rejected and neither listing changed materially since)."""
-    return propose_many(session, [dict(problem=problem, achievement=achievement, score=score,
-                                       features=features, reasons=reasons, rank=rank)], actor=actor)[0]
 
 
 def propose_many(session: Session, items: list[dict], actor=None) -> list[tuple[Match, str]]:
@@ -239,7 +220,7 @@ def refresh_score(session: Session, m: Match, *, score: float, features: dict) -
 
 def withdraw(session: Session, m: Match, actor=None, reason: str = "") -> Match:
     if m.status not in OPEN_STATUSES:
-        raise InvalidTransition(f"“{_label(MatchStatus, m.status)}”状态的推荐不能撤回")
+        raise InvalidTransition(f"“{MatchStatus.label_of(m.status)}”状态的推荐不能撤回")
     return _move(session, m, actor, "withdraw", "withdrawn", comment=reason)
 
 
@@ -258,7 +239,7 @@ def assign(session: Session, actor, match_id: int, broker_id: int | None = None)
     _require_reviewer(actor)
     m = get(session, match_id)
     if m.status in ("rejected", "withdrawn", "contracted", "failed"):
-        raise InvalidTransition(f"“{_label(MatchStatus, m.status)}”状态的推荐不能再分配")
+        raise InvalidTransition(f"“{MatchStatus.label_of(m.status)}”状态的推荐不能再分配")
     target_id = broker_id or actor.id
     if actor.role == Role.broker:
         perm.require(target_id == actor.id, "技术经纪人只能认领给自己")
@@ -287,7 +268,7 @@ def accept(session: Session, actor, match_id: int, comment: str = "") -> Match:
     _require_reviewer(actor)
     m = get(session, match_id)
     if m.status != "proposed":
-        raise InvalidTransition(f"只有待审核的推荐可以采纳（当前：{_label(MatchStatus, m.status)}）")
+        raise InvalidTransition(f"只有待审核的推荐可以采纳（当前：{MatchStatus.label_of(m.status)}）")
     comment = _clean(comment)
     _take(m, actor)
     m.decided_at = utcnow()
@@ -304,7 +285,7 @@ def reject(session: Session, actor, match_id: int, reason_code: str, comment: st
     _require_reviewer(actor)
     m = get(session, match_id)
     if m.status not in OPEN_STATUSES:
-        raise InvalidTransition(f"“{_label(MatchStatus, m.status)}”状态的推荐不能驳回")
+        raise InvalidTransition(f"“{MatchStatus.label_of(m.status)}”状态的推荐不能驳回")
     try:
         code = RejectReason.from_label(reason_code)
     except ValueError:
@@ -332,7 +313,7 @@ def introduce(session: Session, actor, match_id: int, comment: str = "") -> Matc
     _require_reviewer(actor)
     m = get(session, match_id)
     if m.status != "accepted":
-        raise InvalidTransition(f"只有已采纳的推荐可以介绍对接（当前：{_label(MatchStatus, m.status)}）")
+        raise InvalidTransition(f"只有已采纳的推荐可以介绍对接（当前：{MatchStatus.label_of(m.status)}）")
     comment = _clean(comment)
     _take(m, actor)
     m.introduced_at = m.stage_changed_at = utcnow()
@@ -352,33 +333,24 @@ def introduce(session: Session, actor, match_id: int, comment: str = "") -> Matc
 
 
 def _notify_stage(session: Session, m: Match, to: str, note: str = "") -> None:
-    title = f"对接进展：{m.problem.title} ↔ {m.achievement.title}：{_label(MatchStatus, to)}"
-    body = f"对接状态已更新为“{_label(MatchStatus, to)}”。" + (f"\n说明：{note}" if note else "")
+    title = f"对接进展：{m.problem.title} ↔ {m.achievement.title}：{MatchStatus.label_of(to)}"
+    body = f"对接状态已更新为“{MatchStatus.label_of(to)}”。" + (f"\n说明：{note}" if note else "")
     for org_id in {m.problem.org_id, m.achievement.org_id}:
         notifications.notify_org(session, org_id, "match.stage", title[:200], body, link=f"/matches/{m.id}")
 
 
-def set_stage(session: Session, actor, match_id: int, stage: str, reason: str = "",
-              contract_id: int | None = None) -> Match:
-    """introduced -> negotiating -> contracted | failed (failed needs a reason).
-
-    ``contracted`` with a ``contract_id`` links that registered contract to the pair through
-    :func:`core.contracts.service.link_to_match` (which refuses an unknown contract or one of
-    another pair, and marks the problem solved); without one the pair is marked contracted and
-    the contract can be linked later."""
+def set_stage(session: Session, actor, match_id: int, stage: str, reason: str = "") -> Match:
+    """introduced -> negotiating -> contracted | failed (failed needs a reason). ``contracted``
+    here marks the pair signed without a contract; :func:`core.contracts.service.move_match_stage`
+    links a registered contract instead."""
     if stage == "contracted":
-        if contract_id is not None:
-            from core.contracts import service as contracts
-
-            contracts.link_to_match(session, actor, contract_id, match_id, comment=_clean(reason))
-            return get(session, match_id)
         return mark_contracted(session, actor, match_id, comment=reason)
     _require_reviewer(actor)
     m = get(session, match_id)
     if stage not in {s.value for s in MatchStatus}:
         raise ValidationFailed(f"未知的对接阶段：{stage}", field="stage")
     if stage not in STAGE_MOVES.get(m.status, set()):
-        raise InvalidTransition(f"不能从“{_label(MatchStatus, m.status)}”变为“{_label(MatchStatus, stage)}”")
+        raise InvalidTransition(f"不能从“{MatchStatus.label_of(m.status)}”变为“{MatchStatus.label_of(stage)}”")
     reason = _clean(reason)
     if stage == "failed" and not reason:
         raise ValidationFailed("请填写未成交的原因", field="reason")
@@ -413,7 +385,7 @@ def mark_contracted(session: Session, actor, match_id: int, contract: Contract |
             audit.record(session, actor, "match.contract", "match", m.id, {"contract_id": [old, contract_id]})
         return m
     if m.status not in ACCEPTED_STATUSES:
-        raise InvalidTransition(f"“{_label(MatchStatus, m.status)}”状态的推荐不能登记签约，请先采纳")
+        raise InvalidTransition(f"“{MatchStatus.label_of(m.status)}”状态的推荐不能登记签约，请先采纳")
     m.contract_id = contract_id
     m.failure_reason = None
     m.stage_changed_at = utcnow()
@@ -575,7 +547,7 @@ def to_out(session: Session, viewer, m: Match, *, detail: bool = False) -> dict:
     d = {
         "id": m.id, "problem_id": m.problem_id, "achievement_id": m.achievement_id,
         "score": round(float(m.score), 4), "rank": m.rank, "status": m.status,
-        "status_label": _label(MatchStatus, m.status), "reasons": m.reasons or {},
+        "status_label": MatchStatus.label_of(m.status), "reasons": m.reasons or {},
         "features": m.features or {}, "assigned_broker": _user_brief(session, m.assigned_broker_id),
         "proposed_at": m.proposed_at, "decided_at": m.decided_at, "introduced_at": m.introduced_at,
         "stage_changed_at": m.stage_changed_at, "updated_at": m.updated_at, "contract_id": m.contract_id,
@@ -585,7 +557,7 @@ def to_out(session: Session, viewer, m: Match, *, detail: bool = False) -> dict:
     }
     if reviewer:
         d["reject_reason"] = m.reject_reason
-        d["reject_reason_label"] = _label(RejectReason, m.reject_reason) if m.reject_reason else None
+        d["reject_reason_label"] = RejectReason.label_of(m.reject_reason) if m.reject_reason else None
         d["reject_comment"] = m.reject_comment
     if detail:
         d["problem_full"] = listings.to_out(session, viewer, m.problem).model_dump()
@@ -624,7 +596,7 @@ def status_choices() -> list[dict]:
     return [{"code": s.value, "label": s.label} for s in MatchStatus]
 
 
-__all__ = ["MatchStatus", "RejectReason", "ACCEPTED_STATUSES", "QueueFilters", "fingerprint", "propose",
+__all__ = ["MatchStatus", "RejectReason", "ACCEPTED_STATUSES", "QueueFilters", "fingerprint",
            "withdraw", "withdraw_for_listing", "assign", "accept", "reject", "introduce", "set_stage",
            "mark_contracted", "queue", "pipeline", "counts", "for_listing", "get", "get_for", "find_pair",
            "to_out", "history",

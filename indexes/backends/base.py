@@ -7,16 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from core.listings.vocab import PUBLIC_ACHIEVEMENT_STATUSES, PUBLIC_PROBLEM_STATUSES
+
 KINDS = ("problem", "achievement")
 #: statuses a viewer without the right to see unpublished listings may see (the union of
 #: core.listings.vocab.PUBLIC_PROBLEM_STATUSES and PUBLIC_ACHIEVEMENT_STATUSES; each status exists
 #: for one kind only, so the union is exact per kind)
-try:
-    from core.listings.vocab import PUBLIC_ACHIEVEMENT_STATUSES, PUBLIC_PROBLEM_STATUSES
-
-    PUBLIC_STATUSES = tuple(sorted(set(PUBLIC_PROBLEM_STATUSES) | set(PUBLIC_ACHIEVEMENT_STATUSES)))
-except ImportError:  # pragma: no cover
-    PUBLIC_STATUSES = ("matched", "published", "solved", "transferred")
+PUBLIC_STATUSES = tuple(sorted(set(PUBLIC_PROBLEM_STATUSES) | set(PUBLIC_ACHIEVEMENT_STATUSES)))
 
 
 def doc_key(kind: str, listing_id) -> str:

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.listings.vocab import LISTING_STATUSES, MATURITY_ORDER
+
 from .base import FACET_FIELDS, Browse, Filters, Hit, IndexDoc, SearchBackend
 
 SCHEMA = """
@@ -72,9 +74,9 @@ SQL_RARE_FIRST = (f"SELECT r, max(s) FROM (SELECT rowid r, -bm25(fts, {_W}) s FR
                   f"UNION ALL SELECT rowid, -bm25(fts, {_W}) FROM fts WHERE fts MATCH ?2) "
                   f"GROUP BY r ORDER BY 2 DESC, r LIMIT ?3")
 KIND_CODES = {"problem": 1, "achievement": 2}
-STATUS_CODES = {s: i + 1 for i, s in enumerate(
-    ["draft", "pending_review", "published", "matched", "solved", "transferred", "closed"])}
-MATURITY_CODES = {s: i + 1 for i, s in enumerate(["lab", "small_pilot", "pilot", "industrial"])}
+# In-memory codes of the filter columns (the catalog stores the strings).
+STATUS_CODES = {s: i + 1 for i, s in enumerate(LISTING_STATUSES)}
+MATURITY_CODES = {s: i + 1 for s, i in MATURITY_ORDER.items()}
 
 
 def fts_query(groups: list[list[str]]) -> str:

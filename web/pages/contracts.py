@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import DB
 from api.responses import download
+from core import regions
 from core.contracts import exports as contract_exports
 from core.contracts import service as contracts
 from core.contracts.vocab import (
@@ -22,6 +23,7 @@ from core.contracts.vocab import (
 )
 from core.db import local_today
 from core.errors import ValidationFailed
+from core.matches import service as matches
 from core.vocab import PatentType
 from web import forms
 from web.security import BrokerOrBureau, Bureau, LoggedIn, csrf_protect
@@ -120,8 +122,6 @@ def _contract_form(request, *, match=None, contract=None, values=None, errors=No
 def _match_for_contract(db, user, match_id: int | None):
     if not match_id:
         return None
-    from core.matches import service as matches
-
     return matches.get_for(db, user, match_id)
 
 
@@ -138,17 +138,16 @@ async def contract_create(request: Request, db: DB, user: BrokerOrBureau):
     match_id = forms.int_field(form, "match_id", {})
     match = _match_for_contract(db, user, match_id)
     payload, early = _contract_payload(form)
-    try:
+
+    def write():
         if early:
             raise forms.FormErrors(early)
         if match is not None:
-            c = contracts.register_contract_for_match(db, user, match.id, payload)
-        else:
-            c = contracts.register(db, user, payload)
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+            return contracts.register_contract_for_match(db, user, match.id, payload)
+        return contracts.register(db, user, payload)
+
+    c, fe = forms.submit(db, write)
+    if fe:
         match = _match_for_contract(db, user, match_id)
         return _contract_form(request, match=match, values=_submitted(form), errors=fe.fields,
                               general=fe.general, status=422)
@@ -177,14 +176,14 @@ def contract_amend_form(request: Request, db: DB, user: Bureau, contract_id: int
 async def contract_amend(request: Request, db: DB, user: Bureau, contract_id: int):
     form = await request.form()
     payload, early = _amend_payload(form)
-    try:
+
+    def write():
         if early:
             raise forms.FormErrors(early)
-        c = contracts.amend(db, user, contract_id, payload)
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+        return contracts.amend(db, user, contract_id, payload)
+
+    c, fe = forms.submit(db, write)
+    if fe:
         c = contracts.get_for(db, user, contract_id)
         return _contract_form(request, contract=c, values=_submitted(form), errors=fe.fields,
                               general=fe.general, status=422)
@@ -209,12 +208,8 @@ def contract_terminate_form(request: Request, db: DB, user: Bureau, contract_id:
 async def contract_terminate(request: Request, db: DB, user: Bureau, contract_id: int):
     form = await request.form()
     values = {k: forms.text(form, k) for k in ("reason", "terminated_on")}
-    try:
-        c = contracts.terminate(db, user, contract_id, {k: v for k, v in values.items() if v})
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+    c, fe = forms.submit(db, lambda: contracts.terminate(db, user, contract_id, {k: v for k, v in values.items() if v}))
+    if fe:
         c = contracts.get_for(db, user, contract_id)
         return _terminate_form(request, db, c, values, fe.fields, fe.general, status=422)
     request.session["flash"] = f"技术合同 {c.reg_number} 已终止"
@@ -233,7 +228,6 @@ AMENDMENT_KINDS = {"amend": "变更", "terminate": "终止", "link": "关联撮�
 
 
 def _change_text(field: str, value) -> str:
-    from core import regions
 
     if value is None or value == "":
         return "（空）"

@@ -6,6 +6,8 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import DB
 from core.db import local_today
+from core.events import service as events
+from core.events.vocab import EventKind
 from web import forms
 from web.security import Bureau, csrf_protect
 from web.templating import render
@@ -19,9 +21,6 @@ EVENT_FIELDS = ("title", "kind", "held_on", "region", "venue", "attendance", "en
 
 
 def _events(request, db, user, y, values, errors, general, status=200):
-    from core.events import service as events
-    from core.events.vocab import EventKind
-
     items, total = events.list_events(db, user, year=y, size=200)
     return render(request, "bureau/events.html", {
         "items": items, "total": total, "year": y, "values": values, "errors": errors, "general": general,
@@ -38,17 +37,12 @@ def events_page(request: Request, db: DB, user: Bureau, year: str | None = None)
 
 @router.post("/bureau/events")
 async def events_create(request: Request, db: DB, user: Bureau):
-    from core.events import service as events
 
     form = await request.form()
     values = {k: forms.text(form, k) for k in EVENT_FIELDS}
     payload = {k: v for k, v in values.items() if v != ""}
-    try:
-        ev = events.create(db, user, payload)
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+    ev, fe = forms.submit(db, lambda: events.create(db, user, payload))
+    if fe:
         return _events(request, db, user, forms.year_param(values["held_on"][:4]), values, fe.fields, fe.general,
                        status=422)
     request.session["flash"] = f"已登记对接活动“{ev.title}”"
@@ -61,7 +55,6 @@ def _event_values(ev) -> dict:
 
 
 def _event_form(request, ev, values, errors=None, general=None, status=200):
-    from core.events.vocab import EventKind
 
     return render(request, "bureau/event_form.html", {
         "ev": ev, "values": values, "errors": errors or {}, "general": general or [], "kinds": EventKind.choices(),
@@ -70,7 +63,6 @@ def _event_form(request, ev, values, errors=None, general=None, status=200):
 
 @router.get("/bureau/events/{event_id:int}/edit")
 def event_edit(request: Request, db: DB, user: Bureau, event_id: int):
-    from core.events import service as events
 
     ev = events.get(db, event_id)
     return _event_form(request, ev, _event_values(ev))
@@ -78,19 +70,14 @@ def event_edit(request: Request, db: DB, user: Bureau, event_id: int):
 
 @router.post("/bureau/events/{event_id:int}/edit")
 async def event_update(request: Request, db: DB, user: Bureau, event_id: int):
-    from core.events import service as events
 
     form = await request.form()
     values = {k: forms.text(form, k) for k in EVENT_FIELDS}
     # Every field the form shows is replaced: a blank venue/note clears it, any other blank field
     # is sent as None (the service refuses a blank required field).
     payload = {k: v if v or k in ("venue", "note") else None for k, v in values.items()}
-    try:
-        ev = events.update(db, user, event_id, payload)
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+    ev, fe = forms.submit(db, lambda: events.update(db, user, event_id, payload))
+    if fe:
         return _event_form(request, events.get(db, event_id), values, fe.fields, fe.general, status=422)
     request.session["flash"] = f"已修改对接活动“{ev.title}”"
     return RedirectResponse(f"/bureau/events?year={ev.held_on.year}", status_code=303)
@@ -98,16 +85,12 @@ async def event_update(request: Request, db: DB, user: Bureau, event_id: int):
 
 @router.get("/bureau/events/{event_id:int}/delete")
 def event_delete_confirm(request: Request, db: DB, user: Bureau, event_id: int):
-    from core.events import service as events
-    from core.events.vocab import EventKind
-
     return render(request, "bureau/event_delete.html", {"ev": events.get(db, event_id),
                                                          "kinds": EventKind.choices()})
 
 
 @router.post("/bureau/events/{event_id:int}/delete")
 def event_delete(request: Request, db: DB, user: Bureau, event_id: int):
-    from core.events import service as events
 
     ev = events.get(db, event_id)
     title, year = ev.title, ev.held_on.year

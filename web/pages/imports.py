@@ -4,10 +4,13 @@ from __future__ import annotations
 import math
 
 from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import UploadFile
 
 from api.deps import DB
 from api.responses import download
 from core.errors import DomainError, ValidationFailed
+from core.imports import service as importers
+from core.listings import service as listings
 from web import forms
 from web.security import Bureau, csrf_protect
 from web.templating import render
@@ -27,7 +30,6 @@ def import_page(request: Request, user: Bureau):
 
 @router.get("/bureau/import/template.{fmt}")
 def import_template(user: Bureau, fmt: str, kind: str = "problem"):
-    from core.imports import service as importers
 
     if fmt not in ("xlsx", "csv"):
         raise ValidationFailed("只支持 XLSX 或 CSV")
@@ -36,9 +38,6 @@ def import_template(user: Bureau, fmt: str, kind: str = "problem"):
 
 @router.post("/bureau/import")
 async def import_upload(request: Request, db: DB, user: Bureau):
-    from starlette.datastructures import UploadFile
-
-    from core.imports import service as importers
 
     form = await request.form()
     kind = forms.text(form, "kind")
@@ -66,7 +65,6 @@ async def import_upload(request: Request, db: DB, user: Bureau):
 
 @router.get("/bureau/review")
 def review_page(request: Request, db: DB, user: Bureau, kind: str = "problem", page: int = 1):
-    from core.listings import service as listings
 
     kind = kind if kind in ("problem", "achievement") else "problem"
     items, total = listings.list_for(db, user, kind, listings.ListingFilters(status="pending_review"),

@@ -10,6 +10,8 @@ from api.deps import DB
 from api.responses import download
 from core.errors import ValidationFailed
 from core.indicators import exports as indicator_exports
+from core.indicators import service as indicators
+from web import dashboard as dash
 from web import forms
 from web.security import Bureau, csrf_protect
 from web.templating import render
@@ -21,7 +23,6 @@ router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False
 
 @router.get("/bureau/dashboard")
 def dashboard(request: Request, db: DB, user: Bureau, year: str | None = None, region: str | None = None):
-    from web import dashboard as dash
 
     y, r = forms.year_param(year), forms.region_param(region)
     data = dash.build(db, user, y, r)
@@ -50,7 +51,6 @@ def targets_page(request: Request, db: DB, user: Bureau, year: str | None = None
 
 
 def _targets(request, db, user, y, values, errors, general, status=200):
-    from core.indicators import service as indicators
 
     rows = indicators.targets(db, user, y)
     choices = [(k, s.label + ("（万元）" if s.unit == "money" else "")) for k, s in indicators.INDICATORS.items()]
@@ -62,14 +62,14 @@ def _targets(request, db, user, y, values, errors, general, status=200):
 
 @router.post("/bureau/targets")
 async def targets_save(request: Request, db: DB, user: Bureau):
-    from core.indicators import service as indicators
 
     form = await request.form()
     values = {k: forms.text(form, k) for k in ("indicator", "year", "region", "target", "note")}
     errors: dict[str, str] = {}
     y = forms.year_param(values["year"])
     spec = indicators.INDICATORS.get(values["indicator"])
-    try:
+
+    def write():
         if spec is None:
             raise forms.FormErrors({"indicator": "请选择指标"})
         if spec.unit == "money":
@@ -78,13 +78,12 @@ async def targets_save(request: Request, db: DB, user: Bureau):
             target = forms.text(form, "target") or None
         if errors:
             raise forms.FormErrors(errors)
-        indicators.set_target(db, user, {"indicator": values["indicator"], "year": values["year"] or None,
-                                         "region": values["region"], "target": target,
-                                         "note": values["note"]})
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+        return indicators.set_target(db, user, {"indicator": values["indicator"], "year": values["year"] or None,
+                                                "region": values["region"], "target": target,
+                                                "note": values["note"]})
+
+    _, fe = forms.submit(db, write)
+    if fe:
         return _targets(request, db, user, y, values, fe.fields, fe.general, status=422)
     request.session["flash"] = f"已保存 {y} 年“{spec.label}”目标"
     return RedirectResponse(f"/bureau/targets?year={y}", status_code=303)
@@ -92,7 +91,6 @@ async def targets_save(request: Request, db: DB, user: Bureau):
 
 @router.post("/bureau/targets/{target_id:int}/delete")
 def targets_delete(request: Request, db: DB, user: Bureau, target_id: int, year: str | None = None):
-    from core.indicators import service as indicators
 
     indicators.delete_target(db, user, target_id)
     db.commit()

@@ -20,6 +20,7 @@ from core.listings.schemas import (
     ProblemIn,
     ProblemUpdate,
 )
+from core.vocab import PatentType
 from web import forms, views
 from web.security import Enterprise, LoggedIn, PageUser, University, csrf_protect
 from web.templating import render
@@ -65,7 +66,6 @@ def _form_payload(kind: str, form) -> tuple[dict, dict[str, str]]:
 
 
 def _patent_type(label: str) -> str:
-    from core.vocab import PatentType
 
     if not label:
         return "invention"
@@ -93,7 +93,6 @@ def _form_values(kind: str, obj=None, form=None) -> dict:
                  coop_modes=obj.coop_modes or [], required_maturity=obj.required_maturity or "",
                  deadline=obj.deadline.isoformat() if obj.deadline else "")
     else:
-        from core.vocab import PatentType
 
         v.update(abstract=obj.abstract, body=obj.body, maturity=obj.maturity, trl=obj.trl or "",
                  patents="\n".join(f"{p.get('number')},{PatentType(p.get('type', 'invention')).label}"

@@ -75,7 +75,8 @@ async def register(request: Request, db: DB):
     password = str(form.get("password") or "")
     if password != str(form.get("password2") or ""):
         errors["password2"] = "两次输入的密码不一致"
-    try:
+
+    def write():
         data = RegistrationIn(
             org={"kind": values["org.kind"], "name": values["org.name"],
                  "credit_code": values["org.credit_code"], "region": values["org.region"],
@@ -83,11 +84,10 @@ async def register(request: Request, db: DB):
             email=values["email"], password=password, name=values["name"], phone=values["phone"] or None)
         if errors:
             raise forms.FormErrors(errors)
-        accounts.register(db, data)
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+        return accounts.register(db, data)
+
+    _, fe = forms.submit(db, write)
+    if fe:
         errors.update(fe.fields)
         return render(request, "auth/register.html", {"values": values, "errors": errors,
                                                       "general": fe.general}, status_code=422)
