@@ -11,6 +11,7 @@ from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from core.errors import NotFound
 from core.settings import get_settings, settings_cache
 
 NAMING = {
@@ -105,3 +106,11 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def get_or_404(session, model, ident, message: str, **kw):
+    """``session.get(model, ident)``, or NotFound with the Chinese ``message`` (``kw``: its field)."""
+    obj = session.get(model, ident)
+    if obj is None:
+        raise NotFound(message, **kw)
+    return obj

@@ -12,8 +12,8 @@ from core.accounts.schemas import (
     RegistrationIn,
     UserCreate,
 )
-from core.db import utcnow
-from core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from core.db import get_or_404, utcnow
+from core.errors import Conflict, NotAuthenticated, ValidationFailed
 from core.models import Organization, User
 from core.regions import prefix
 from core.security import (
@@ -28,9 +28,7 @@ from core.vocab import ROLE_ORG_KINDS, Role, UserStatus
 # ----------------------------------------------------------------- organizations
 
 def get_org(session: Session, org_id: int) -> Organization:
-    org = session.get(Organization, org_id)
-    if org is None:
-        raise NotFound("单位不存在")
+    org = get_or_404(session, Organization, org_id, "单位不存在")
     return org
 
 
@@ -134,9 +132,7 @@ def register(session: Session, data: RegistrationIn) -> User:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("用户不存在")
+    user = get_or_404(session, User, user_id, "用户不存在")
     return user
 
 

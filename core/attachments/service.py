@@ -12,6 +12,7 @@ from core import audit, hooks
 from core import permissions as perm
 from core.attachments.extract import ExtractionError, extract_text
 from core.contracts import service as contracts
+from core.db import get_or_404
 from core.errors import NotFound, ValidationFailed
 from core.listings import service as listings
 from core.models import Attachment
@@ -74,9 +75,7 @@ def add(session: Session, actor, owner_kind: str, owner_id: int, filename: str, 
 
 
 def get(session: Session, attachment_id: int) -> Attachment:
-    att = session.get(Attachment, attachment_id)
-    if att is None:
-        raise NotFound("附件不存在")
+    att = get_or_404(session, Attachment, attachment_id, "附件不存在")
     return att
 
 

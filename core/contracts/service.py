@@ -37,7 +37,7 @@ from core.contracts.vocab import (
     ConversionMode,
     PartyType,
 )
-from core.db import local_today, utcnow
+from core.db import get_or_404, local_today, utcnow
 from core.errors import (
     Conflict,
     InvalidTransition,
@@ -259,9 +259,7 @@ def register_contract_for_match(session: Session, actor, match_id: int, data: Co
     """From match to contract: register the contract linked to the match (parties default to
     the achievement's organization as seller and the problem's organization as buyer), mark the
     match contracted, the problem solved and, for 转让/许可/作价投资, the achievement transferred."""
-    match = session.get(Match, match_id)
-    if match is None:
-        raise NotFound("撮合记录不存在")
+    match = get_or_404(session, Match, match_id, "撮合记录不存在")
     if actor is not None:
         perm.require(perm.is_staff(actor) or (perm.has_role(actor, Role.broker)
                                               and match.assigned_broker_id == actor.id),
@@ -294,12 +292,8 @@ def link_to_match(session: Session, actor, contract_id: int, match_id: int, comm
     achievement transferred, as with :func:`register_contract_for_match`. Refused, with nothing
     written, for an unknown contract or one that belongs to another match or pair.
     ``comment``: the note on the match's history (default: the registration number)."""
-    match = session.get(Match, match_id)
-    if match is None:
-        raise NotFound("撮合记录不存在")
-    c = session.get(Contract, contract_id)
-    if c is None:
-        raise NotFound(f"技术合同 #{contract_id} 不存在", field="contract_id")
+    match = get_or_404(session, Match, match_id, "撮合记录不存在")
+    c = get_or_404(session, Contract, contract_id, f"技术合同 #{contract_id} 不存在", field="contract_id")
     if actor is not None:
         perm.require(perm.is_staff(actor) or (perm.has_role(actor, Role.broker)
                                               and match.assigned_broker_id == actor.id
@@ -415,9 +409,7 @@ def terminate(session: Session, actor, contract_id: int, data: ContractTerminate
 # ----------------------------------------------------------------- reads
 
 def get(session: Session, contract_id: int) -> Contract:
-    c = session.get(Contract, contract_id)
-    if c is None:
-        raise NotFound("技术合同不存在")
+    c = get_or_404(session, Contract, contract_id, "技术合同不存在")
     return c
 
 

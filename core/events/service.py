@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from core import audit, regions
 from core import permissions as perm
-from core.errors import NotFound, ValidationFailed
+from core.db import get_or_404
+from core.errors import ValidationFailed
 from core.events.schemas import EventIn, EventUpdate
 from core.models import Match, Organization
 from core.models.events import Event
@@ -57,9 +58,7 @@ def create(session: Session, actor, data: EventIn | dict) -> Event:
 
 
 def get(session: Session, event_id: int) -> Event:
-    ev = session.get(Event, event_id)
-    if ev is None:
-        raise NotFound("对接活动不存在")
+    ev = get_or_404(session, Event, event_id, "对接活动不存在")
     return ev
 
 

@@ -51,8 +51,8 @@ from core.contracts.vocab import (
     ConversionMode,
     PartyType,
 )
-from core.db import local_date, local_today
-from core.errors import NotFound, ValidationFailed
+from core.db import get_or_404, local_date, local_today
+from core.errors import ValidationFailed
 from core.indicators.schemas import TargetIn
 from core.matches.vocab import ACCEPTED_STATUSES
 from core.models import Match, MatchReview, Organization, TechProblem
@@ -619,9 +619,7 @@ def set_target(session: Session, actor, data: TargetIn | dict) -> IndicatorTarge
 def delete_target(session: Session, actor, target_id: int) -> None:
     if actor is not None:
         perm.require(perm.can_edit_targets(actor), "只有科技局可以设置指标目标")
-    t = session.get(IndicatorTarget, target_id)
-    if t is None:
-        raise NotFound("指标目标不存在")
+    t = get_or_404(session, IndicatorTarget, target_id, "指标目标不存在")
     audit.record(session, actor, "target.delete", "indicator_target", t.id,
                  {"indicator": t.indicator, "year": t.year, "region": t.region})
     session.delete(t)

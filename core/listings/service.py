@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, hooks, regions
 from core import permissions as perm
-from core.db import local_day_bounds, utcnow
+from core.db import get_or_404, local_day_bounds, utcnow
 from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.listings.kinds import KINDS, spec
 from core.listings.schemas import (
@@ -30,9 +30,7 @@ from core.models.listings import LISTING_MODELS
 
 
 def get(session: Session, kind: str, listing_id: int):
-    obj = session.get(spec(kind).model, listing_id)
-    if obj is None:
-        raise NotFound(f"{spec(kind).label}不存在")
+    obj = get_or_404(session, spec(kind).model, listing_id, f"{spec(kind).label}不存在")
     return obj
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core import audit, regions
 from core import permissions as perm
-from core.db import utcnow
+from core.db import get_or_404, utcnow
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.listings import service as listings
 from core.listings.kinds import KINDS
@@ -87,9 +87,7 @@ def _clean(text: str | None, limit: int = 1000) -> str:
 
 
 def get(session: Session, match_id: int) -> Match:
-    m = session.get(Match, match_id)
-    if m is None:
-        raise NotFound("推荐记录不存在")
+    m = get_or_404(session, Match, match_id, "推荐记录不存在")
     return m
 
 
