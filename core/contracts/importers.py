@@ -25,6 +25,7 @@ from core.imports.base import (
     Row,
     credit_cell,
     date_cell,
+    keep_first,
     labels,
     money_cell,
     schema_errors,
@@ -105,23 +106,11 @@ def _validate_row(session: Session, row: Row, by_key: dict, report: ImportReport
 
 
 def _drop_duplicates(session: Session, rows: list[Row], report: ImportReport) -> list[Row]:
-    keep: list[Row] = []
     numbers = [r.data.reg_number for r in rows]
     existing = dict(session.execute(select(Contract.reg_number, Contract.id)
                                     .where(Contract.reg_number.in_(numbers))).all()) if numbers else {}
-    seen: dict[str, int] = {}
-    for r in rows:
-        n = r.data.reg_number
-        if n in existing:
-            report.duplicates.append({"row": r.number, "title": r.data.project_name, "existing_id": existing[n],
-                                      "message": f"登记号 {n} 已登记（合同 #{existing[n]}）"})
-        elif n in seen:
-            report.duplicates.append({"row": r.number, "title": r.data.project_name, "existing_id": None,
-                                      "message": f"与第 {seen[n]} 行登记号相同"})
-        else:
-            seen[n] = r.number
-            keep.append(r)
-    return keep
+    return keep_first(rows, report, lambda r: r.data.reg_number, lambda r: r.data.project_name, existing,
+                      lambda n, cid: f"登记号 {n} 已登记（合同 #{cid}）", "与第 {} 行登记号相同")
 
 
 def _write_row(session: Session, actor, r: Row) -> int:

@@ -256,3 +256,21 @@ def schema_errors(exc: ValidationError, row: int, by_key: dict, report: ImportRe
         report.add_error(row, col.header if col else (d.get("label") or ""), d["message"], fld or None)
 
 
+def keep_first(rows: list[Row], report: ImportReport, key, title, existing: dict, existing_message, seen_message: str) -> list[Row]:
+    """The rows to write: a row whose ``key`` is already on the platform (``existing``: key -> id) or
+    on an earlier row of the file goes to ``report.duplicates`` instead. ``existing_message(key, id)``
+    and ``seen_message`` (formatted with the earlier row's number) say why."""
+    keep: list[Row] = []
+    seen: dict = {}
+    for r in rows:
+        k = key(r)
+        if k in existing:
+            report.duplicates.append({"row": r.number, "title": title(r), "existing_id": existing[k],
+                                      "message": existing_message(k, existing[k])})
+        elif k in seen:
+            report.duplicates.append({"row": r.number, "title": title(r), "existing_id": None,
+                                      "message": seen_message.format(seen[k])})
+        else:
+            seen[k] = r.number
+            keep.append(r)
+    return keep

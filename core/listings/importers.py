@@ -20,6 +20,7 @@ from core.imports.base import (
     Row,
     credit_cell,
     date_cell,
+    keep_first,
     keywords_cell,
     labels,
     maturity_cell,
@@ -122,26 +123,18 @@ def _validate_row(kind: str, session: Session, row: Row, by_key: dict, report: I
 
 
 def _drop_duplicates(kind: str, session: Session, rows: list[Row], report: ImportReport) -> list[Row]:
-    keep: list[Row] = []
     model = LISTING_MODELS[kind]
     existing: dict[tuple[str, str], int] = {}
     stmt = select(model.id, model.title, Organization.name).join(Organization, Organization.id == model.org_id)
     for lid, title, org_name in session.execute(stmt):
         existing.setdefault((dedup.title_key(title), owners.normalize_name(org_name)), lid)
-    seen_rows: dict[tuple[str, str], int] = {}
-    for r in rows:
+
+    def key(r: Row):
         owner_name = r.org.name if r.org is not None else r.new_org["name"]
-        key = (dedup.title_key(r.data.title), owners.normalize_name(owner_name))
-        if key in existing:
-            report.duplicates.append({"row": r.number, "title": r.data.title, "existing_id": existing[key],
-                                      "message": f"与已有{KINDS[kind].label} #{existing[key]} 重复（同一单位、同名）"})
-        elif key in seen_rows:
-            report.duplicates.append({"row": r.number, "title": r.data.title, "existing_id": None,
-                                      "message": f"与第 {seen_rows[key]} 行重复"})
-        else:
-            seen_rows[key] = r.number
-            keep.append(r)
-    return keep
+        return dedup.title_key(r.data.title), owners.normalize_name(owner_name)
+
+    return keep_first(rows, report, key, lambda r: r.data.title, existing,
+                      lambda k, lid: f"与已有{KINDS[kind].label} #{lid} 重复（同一单位、同名）", "与第 {} 行重复")
 
 
 def _write_row(kind: str, session: Session, actor, r: Row) -> int:
