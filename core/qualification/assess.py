@@ -101,7 +101,9 @@ def pct(r: Fraction | None, below: Fraction | None = None) -> str:
 
 
 def pct_threshold(t) -> str:
-    d = (Decimal(t) * 100).normalize()
+    if isinstance(t, Fraction):
+        t = Decimal(t.numerator) / Decimal(t.denominator)
+    d = (Decimal(str(t)) * 100).normalize()
     return f"{d:f}%"
 
 
