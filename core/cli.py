@@ -18,7 +18,7 @@ app.add_typer(user_app, name="user")
 console = Console()
 
 # Packages that contribute commands (reindex, index-check, match, crawl, import, eval ...).
-PLUGINS = ["indexes.cli", "matcher.cli", "crawler.cli", "core.contracts.cli"]
+PLUGINS = ["indexes.cli", "matcher.cli", "crawler.cli", "core.contracts.cli", "core.qualification.cli"]
 
 
 def fail(message: str) -> None:
