@@ -8,10 +8,11 @@ from core.models.events import Event
 from core.models.listings import LISTING_MODELS, Achievement, Attachment, TechProblem
 from core.models.matching import Match, MatchReview, Notification
 from core.models.orgs import Organization, User
+from core.models.qualification import EnterpriseProfile, ProfileYear, QualificationNeed
 from core.models.targets import IndicatorTarget
 
 __all__ = [
     "Base", "LISTING_MODELS", "Organization", "User", "TechProblem", "Achievement", "Attachment",
     "AuditLog", "Match", "MatchReview", "Notification", "Contract", "ContractAmendment", "Event",
-    "IndicatorTarget",
+    "IndicatorTarget", "EnterpriseProfile", "ProfileYear", "QualificationNeed",
 ]

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import ValidationFailed
 from core.money import MoneyError, wan_to_yuan
@@ -93,6 +93,28 @@ class ProfileIn(BaseModel):
     on_blacklist: bool = False
 
 
+class StoredProfileIn(ProfileIn):
+    """A profile the platform keeps: plus what the enterprise makes (the text its draft needs
+    are written from), its technical fields and whether it has filed for 高企 this year."""
+
+    main_products: Annotated[str, Field(max_length=2000)] = ""
+    tech_fields: list[str] = Field(default_factory=list)
+    hnte_applied: bool = False
+
+    @field_validator("tech_fields")
+    @classmethod
+    def _fields(cls, v: list[str]) -> list[str]:
+        from core.vocab import FIELDS
+
+        bad = [f for f in v if f not in FIELDS]
+        if bad:
+            raise ValueError(f"技术领域“{bad[0]}”不在可选范围内：{'、'.join(FIELDS)}")
+        return list(dict.fromkeys(v))
+
+
+LABELS.update(main_products="主要产品与核心技术", tech_fields="技术领域", hnte_applied="本年度已申报高企")
+
+
 def field_label(field: str) -> str:
     head, _, rest = field.partition(".")
     label = LABELS.get(head, head)
@@ -117,9 +139,9 @@ def _pydantic_failure(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed(prefix + first["message"], field=first["field"], details=details)
 
 
-def parse_profile(raw: dict) -> ProfileIn:
+def parse_profile(raw: dict, schema: type[ProfileIn] = ProfileIn) -> ProfileIn:
     try:
-        return ProfileIn.model_validate(raw)
+        return schema.model_validate(raw)
     except ValidationError as e:
         raise _pydantic_failure(e) from None
 
@@ -149,7 +171,7 @@ def to_profile(data: ProfileIn) -> Profile:
             _fail(f"rd_expense_domestic.{y}", "境内研发费用不能大于研发费用")
     if data.hitech_income > data.total_income:
         _fail("hitech_income", "高新技术产品(服务)收入不能大于总收入")
-    values = data.model_dump()
+    values = data.model_dump(include=set(ProfileIn.model_fields))
     return Profile(**values)
 
 
