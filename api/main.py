@@ -16,6 +16,7 @@ from api.routers import (
     indicators,
     matches,
     problems,
+    qualification,
     search,
 )
 from core import celery_app
@@ -43,7 +44,8 @@ def create_app() -> FastAPI:
         https_only=settings.cookie_secure,
     )
     errors.install(app)
-    for module in (health, accounts, problems, achievements, search, matches, contracts, indicators, events, imports):
+    for module in (health, accounts, problems, achievements, search, matches, contracts, indicators, events, imports,
+                   qualification):
         app.include_router(module.router, prefix="/api")
     try:
         from web import routes as web_routes

@@ -19,6 +19,7 @@ from web.pages import (
     indicators,
     listings,
     public,
+    qualification,
 )
 from web.templating import render
 
@@ -62,7 +63,8 @@ def render_error(request: Request, status: int, exc: DomainError | None) -> HTML
 def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (public, listings, broker, contracts, accounts, indicators, events, imports):
+    for module in (public, listings, broker, contracts, accounts, indicators, events, imports,
+                   qualification):
         app.include_router(module.router)
     app.state.render_error = render_error
 

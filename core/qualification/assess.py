@@ -158,6 +158,11 @@ class Gap:
     message: str
     blocking: bool = True
     need: str | None = None
+    scheme: str = ""  # 'sme' or 'hnte'
+
+    @property
+    def key(self) -> str:
+        return f"{self.scheme}:{self.code}"
 
     def to_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "blocking": self.blocking, "need": self.need}
@@ -323,7 +328,7 @@ def assess_sme(p: Profile, rs: RuleSet | None = None) -> SmeResult:
             options = [text for _, text in sorted(best.values(), reverse=True)]
             tail = "单项不足以补齐，需多项同时提高：" + "；".join(options)
         else:
-            tail = "；或".join(options) + "即可达标"
+            tail = "；或 ".join(options) + "即可达标"
         need = "ip" if parts["ip"] < int(rs["ip"]["class1_points"]) else (
             "rd" if parts["rd"] < int(rs["rd"]["max"]) else None)
         gaps.append(Gap("score_below_60",
@@ -341,6 +346,8 @@ def assess_sme(p: Profile, rs: RuleSet | None = None) -> SmeResult:
     failed = [] if route else [g.code for g in gaps]
     if route:
         gaps = []
+    for g in gaps:
+        g.scheme = "sme"
     return SmeResult(rs.document, route is not None, route, score, parts, failed, gaps)
 
 
@@ -468,9 +475,9 @@ def assess_hnte(p: Profile, rs: RuleSet | None = None) -> HnteResult:
     elif rd_r < dec(req):
         x = money_needed_same_base(rd_total, sales_total, dec(req))
         gaps.append(Gap("rd_ratio_below",
-                        f"研发费用占比 {pct(rd_r, dec(req))}（{span}），需 ≥ {pct_threshold(req)}："
-                        f"近{'三' if len(years) == 3 else len(years)}年再投入约 {wan(x, up=True)}即可达标"
-                        "，可与高校院所开展技术开发合作", need="rd"))
+                        f"研发费用占比 {pct(rd_r, dec(req))}，需 ≥ {pct_threshold(req)}："
+                        f"近{'三' if len(years) == 3 else _cn(len(years))}年再投入约 {wan(x, up=True)}即可达标"
+                        f"（按 {span}合计计算），可与高校院所开展技术开发合作", need="rd"))
     dom_total = sum((p.rd_expense_domestic[yy] for yy in years), Decimal(0))
     t_dom = dec(rs["domestic_rd_min"])
     dom_r = frac(dom_total, rd_total)
@@ -511,7 +518,13 @@ def assess_hnte(p: Profile, rs: RuleSet | None = None) -> HnteResult:
         gaps.append(Gap("innovation_low",
                         f"创新能力评价估计 {low}—{high} 分，需 > {pass_above} 分：即使专家评分取高值也难以通过",
                         blocking=False))
+    for g in gaps:
+        g.scheme = "hnte"
     return HnteResult(rs.document, not failed, failed, round4(rd_r), req, low, high, parts, gaps)
+
+
+def _cn(n: int) -> str:
+    return "一二三四五"[n - 1] if 1 <= n <= 5 else str(n)
 
 
 def _num(f: Fraction) -> str:

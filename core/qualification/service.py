@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core import permissions as perm
 from core import regions
-from core.db import utcnow
+from core.db import LOCAL_TZ, utcnow
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Achievement, EnterpriseProfile, Organization, ProfileYear, QualificationNeed, TechProblem
 from core.qualification import assess as A
@@ -25,6 +25,10 @@ from core.services import audit
 from core.vocab import FIELDS, Role
 
 # ----------------------------------------------------------------- jurisdiction and permissions
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
 
 
 def jurisdiction_prefix(user) -> str | None:
@@ -248,10 +252,15 @@ def _need_text(p: EnterpriseProfile, need: str, gaps: list[A.Gap]) -> tuple[str,
         "rd": "希望与高校院所以技术开发、合作研发方式开展研发项目，提升研发投入与研发能力。",
         "conversion": "希望承接可产业化的科技成果（转让、许可或作价投资），提高科技成果转化数量。",
     }[need]
-    reasons = "；".join(g.message for g in gaps)
     desc = (f"主要产品与核心技术：{product}\n{ask}\n"
-            f"需求来源：企业梯度培育自测（科技型中小企业/高新技术企业条件）——{reasons}")
+            f"需求来源：企业梯度培育自测——{need_reason(gaps)}")
     return title[:200], desc
+
+
+def need_reason(gaps: list[A.Gap]) -> str:
+    """Why a need exists, naming the conditions but not the enterprise's figures (the profile
+    itself is seen only by the enterprise and its bureau)."""
+    return "；".join(dict.fromkeys(GAP_LABELS.get(g.key, g.key) for g in gaps))
 
 
 def create_draft_need(session: Session, actor, org_id: int, need: str, year: int | None = None) -> QualificationNeed:
@@ -280,7 +289,7 @@ def create_draft_need(session: Session, actor, org_id: int, need: str, year: int
                      coop_modes=NEED_MODES[need], keywords=[NEED_LABELS[need]], publish=False)
     problem = listings.create(session, actor, "problem", data, org_id=org.id, status="draft", source="manual")
     qn = QualificationNeed(profile_id=p.id, org_id=org.id, problem_id=problem.id, need=need,
-                           gap_code=gaps[0].code, reason="；".join(g.message for g in gaps),
+                           gap_code=gaps[0].key, reason=need_reason(gaps),
                            created_by_id=getattr(actor, "id", None))
     session.add(qn)
     session.flush()
@@ -338,6 +347,8 @@ GAP_LABELS = {
     "hnte:field_not_supported": "高企：不属于重点支持领域", "hnte:tech_staff_below_10pct": "高企：科技人员不足 10%",
     "hnte:rd_ratio_below": "高企：研发费用占比不足", "hnte:domestic_rd_below_60pct": "高企：境内研发费用不足 60%",
     "hnte:hitech_income_below_60pct": "高企：高新收入不足 60%", "hnte:incident": "高企：重大事件",
+    "hnte:no_class1_ip": "高企：缺少Ⅰ类知识产权（发明专利等）", "hnte:low_conversions": "高企：科技成果转化数偏少",
+    "hnte:innovation_low": "高企：创新能力评价估分偏低",
 }
 
 
@@ -357,7 +368,7 @@ def pool(session: Session, viewer, year: int, today: date | None = None) -> dict
     """Every enterprise in the bureau's jurisdiction on the ladder, against the 科小/高企 targets."""
     from core.models import IndicatorTarget
 
-    today = today or date.today()
+    today = today or local_today()
     orgs = list(session.scalars(select(Organization).where(orgs_in_jurisdiction(viewer))
                                 .order_by(Organization.region, Organization.id)))
     ids = [o.id for o in orgs]

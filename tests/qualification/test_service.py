@@ -76,11 +76,12 @@ def test_gap_to_draft_need_that_the_broker_can_read(db, world):
     prob = db.get(TechProblem, qn.problem_id)
     assert prob.status == "draft" and prob.org_id == world["ent"].id
     assert prob.coop_modes == ["development", "joint_rd"]
-    assert "近三年再投入约 40 万元即可达标" in prob.description and "高镍三元正极材料" in prob.title
+    assert "高企：研发费用占比不足" in prob.description and "高镍三元正极材料" in prob.title
+    assert "4.63" not in prob.description  # the enterprise's figures stay in its profile
     listings.transition(db, world["ent_user"], "problem", prob.id, "published")
     db.commit()
     why = Q.need_for_problem(db, prob.id)
-    assert why.need == "rd" and "研发费用占比 4.63%" in why.reason
+    assert why.need == "rd" and why.reason == "高企：研发费用占比不足"
 
 
 def test_ip_offers_are_invention_patents_by_transfer_or_licence(db, world, factory):

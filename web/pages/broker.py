@@ -133,9 +133,12 @@ async def bulk(request: Request, db: DB, user: BrokerOrBureau):
 def match_detail(request: Request, db: DB, user: LoggedIn, match_id: int):
     m = matches.get_for(db, user, match_id)
     out = matches.to_out(db, user, m, detail=True)
+    from core.qualification.service import need_for_problem
+
     return render(request, "broker/match.html", {
         "m": m, "out": out, "reasons": RejectReason.choices(),
         "stage_labels": dict(MatchStatus.choices()),
+        "why_need": need_for_problem(db, m.problem_id),
     })
 
 
