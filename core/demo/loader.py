@@ -93,8 +93,8 @@ def load_all(console: Console | None = None, index: bool = True) -> dict:
 def _extra_steps():
     """Demo steps of the other packages, in order: index, match (and the demo broker's
     decisions), then a year of contracts, targets and events."""
-    from core.demo import contracts
+    from core.demo import contracts, qualification
     from indexes import demo as index_demo
     from matcher import demo as match_demo
 
-    return [index_demo.load, match_demo.load, contracts.load]
+    return [index_demo.load, match_demo.load, contracts.load, qualification.load]
