@@ -2,6 +2,8 @@
 draft needs from gaps, and the bureau's cultivation pool. Logic lives in core.qualification."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Body
 
 from api.deps import DB, CurrentUser
@@ -15,7 +17,8 @@ router = APIRouter(prefix="/qualification", tags=["梯度培育"])
 
 
 @router.post("/assess", summary="自测（不保存）：科技型中小企业与高新技术企业条件，输出同 techmatch qualify")
-def assess_only(user: CurrentUser, profile: dict = Body(..., description="企业画像，金额单位万元（十进制字符串）")):
+def assess_only(user: CurrentUser,
+                profile: Annotated[dict, Body(description="企业画像，金额单位万元（十进制字符串）")]):
     a = assess(to_profile(parse_profile(profile)))
     return exact(a.to_dict(explain=True))
 
@@ -41,7 +44,7 @@ def self_check(db: DB, user: CurrentUser, org_id: int, year: int | None = None):
 
 
 @router.put("/orgs/{org_id}", summary="保存企业画像（按评价年度；金额单位万元）并自测")
-def save(db: DB, user: CurrentUser, org_id: int, profile: dict = Body(...)):
+def save(db: DB, user: CurrentUser, org_id: int, profile: Annotated[dict, Body()]):
     data = parse_profile(profile, StoredProfileIn)
     Q.save_profile(db, user, org_id, data)
     return exact(_check_out(Q.self_check(db, user, org_id, data.evaluation_year)))

@@ -16,14 +16,13 @@ from openpyxl.styles import Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import regions
+from core import audit, regions
 from core.errors import DomainError, ValidationFailed
+from core.imports import service as importers
+from core.imports import values as V
 from core.models import Organization
 from core.qualification import service as Q
 from core.qualification.schemas import LABELS, StoredProfileIn, field_label, parse_profile
-from core.services import audit
-from crawler import importers
-from crawler import values as V
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -244,7 +243,7 @@ def import_profiles(session: Session, actor, data: bytes, filename: str, *, part
     if report.errors and not partial:
         report.status = "rejected"
         return report
-    for number, org, payload in valid:
+    for _number, org, payload in valid:
         p, _ = Q.save_profile(session, actor, org.id, payload, source="imported")
         report.created_ids.append(p.id)
         report.imported += 1

@@ -7,27 +7,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import audit, regions
 from core import permissions as perm
-from core import regions
-from core.db import LOCAL_TZ, utcnow
+from core.db import local_today, utcnow
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.models import Achievement, EnterpriseProfile, Organization, ProfileYear, QualificationNeed, TechProblem
+from core.models import Achievement, EnterpriseProfile, Organization, ProfileYear, QualificationNeed
 from core.qualification import assess as A
 from core.qualification import rules
 from core.qualification.schemas import StoredProfileIn, to_profile
-from core.services import audit
 from core.vocab import FIELDS, Role
 
 # ----------------------------------------------------------------- jurisdiction and permissions
-
-def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
 
 
 
@@ -265,8 +260,8 @@ def need_reason(gaps: list[A.Gap]) -> str:
 
 def create_draft_need(session: Session, actor, org_id: int, need: str, year: int | None = None) -> QualificationNeed:
     """Turn the gaps of one need kind into a draft technical need (idempotent per profile and kind)."""
-    from core.schemas import ProblemIn
-    from core.services import listings
+    from core.listings import service as listings
+    from core.listings.schemas import ProblemIn
 
     if need not in NEED_LABELS:
         raise ValidationFailed(f"未知的需求类型：{need}", field="need")

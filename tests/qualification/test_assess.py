@@ -7,8 +7,7 @@ from fractions import Fraction
 import pytest
 
 from core.qualification import rules
-from core.qualification.assess import (anniversary, assess, assess_hnte, assess_sme, growth_rate,
-                                       pct, round4)
+from core.qualification.assess import anniversary, assess, assess_hnte, assess_sme, growth_rate, pct, round4
 from tests.qualification.profiles import profile
 
 # A 100-employee enterprise with one Ⅰ类 IP (30 points) and R&D 6% of sales (50 points) by default.

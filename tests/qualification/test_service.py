@@ -59,8 +59,8 @@ def test_resave_replaces_years_and_reassesses(db, world):
 
 
 def test_gap_to_draft_need_that_the_broker_can_read(db, world):
+    from core.listings import service as listings
     from core.models import TechProblem
-    from core.services import listings
 
     Q.save_profile(db, world["ent_user"], world["ent"].id, stored(
         ip_class1=0, ip_class2=0, main_products="高镍三元正极材料", tech_fields=["新能源"],
@@ -104,7 +104,7 @@ def test_pool_ladder_targets_and_reminders(db, world, factory):
     # ent: meets 高企 thresholds; ent2: 科小 registered this year; a certified one expiring soon
     Q.save_profile(db, world["ent_user"], ent.id, stored())
     ent2.sme_year, ent2.sme_number = 2026, "2026330402A0001"
-    cert = factory.org(region="330424", name="海盐认定企业", hnte_year=2023, hnte_number="GR202333000001")
+    factory.org(region="330424", name="海盐认定企业", hnte_year=2023, hnte_number="GR202333000001")
     applied_org = factory.org(region="330481", name="海宁参评企业")
     Q.save_profile(db, None, applied_org.id, stored(hnte_applied=True))
     weak = factory.org(region="330483", name="桐乡培育企业")

@@ -3,19 +3,18 @@ the bureau's cultivation pool (ladder, targets, blocking gaps, reminders), its X
 the XLSX import of profiles."""
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import DB
+from core.db import local_today
 from core.errors import DomainError, ValidationFailed
 from core.qualification import exports as qx
 from core.qualification import service as Q
 from core.qualification.schemas import LABELS, StoredProfileIn, parse_profile
 from core.vocab import FIELDS
 from web import forms
-from web.security import Bureau, Enterprise, LoggedIn, csrf_protect
+from web.security import Bureau, Enterprise, csrf_protect
 from web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -75,7 +74,7 @@ def _errors(e: DomainError) -> tuple[dict, list]:
 
 def _year(value) -> int:
     try:
-        y = int(value) if value else Q.local_today().year
+        y = int(value) if value else local_today().year
     except (TypeError, ValueError):
         raise ValidationFailed("年度必须是整数", field="year") from None
     if not 2017 <= y <= 2100:
@@ -100,7 +99,7 @@ def self_check_page(request: Request, db: DB, user: Enterprise, year: str | None
 
 
 def _check_ctx(db, user, check, org) -> dict:
-    from core.services import matches
+    from core.matches import service as matches
 
     proposals = {}
     if check:
@@ -121,7 +120,7 @@ def profile_form(request: Request, db: DB, user: Enterprise, year: str | None = 
         values = _flat(Q.form_values(p), ey)
     else:
         ey = _year(year)
-        values = {"resident": True, "application_date": date.today().isoformat(), "tech_fields": []}
+        values = {"resident": True, "application_date": local_today().isoformat(), "tech_fields": []}
     return render(request, "qualification/profile_form.html", _form_ctx(ey, values, org=user.org))
 
 
