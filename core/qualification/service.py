@@ -235,20 +235,21 @@ def self_check(session: Session, viewer, org_id: int, year: int | None = None) -
 
 
 def _need_text(p: EnterpriseProfile, need: str, gaps: list[A.Gap]) -> tuple[str, str]:
-    product = (p.main_products or "").strip() or (p.org.industry or "主营产品")
-    subject = product.split("。")[0][:60]
+    """The need in the enterprise's own technical words first (that is what the matcher reads),
+    the platform's reason last."""
+    product = (p.main_products or "").strip().rstrip("。") or (p.org.industry or "主营产品")
+    subject = product.split("。")[0][:80]
     title = {
-        "ip": f"受让或许可发明专利：{subject}相关核心技术",
-        "rd": f"寻求技术开发合作伙伴：{subject}",
-        "conversion": f"承接可转化的科技成果：{subject}",
+        "ip": f"{subject}：求购或许可发明专利",
+        "rd": f"{subject}：寻求技术开发合作",
+        "conversion": f"{subject}：承接可转化的科技成果",
     }[need]
     ask = {
-        "ip": "希望通过转让或许可取得与主营产品相关的发明专利，用于形成对产品起核心支持作用的知识产权。",
-        "rd": "希望与高校院所以技术开发、合作研发方式开展研发项目，提升研发投入与研发能力。",
-        "conversion": "希望承接可产业化的科技成果（转让、许可或作价投资），提高科技成果转化数量。",
+        "ip": f"希望通过技术转让或许可，取得与{subject}相关的发明专利，形成对主要产品起核心支持作用的知识产权。",
+        "rd": f"希望与高校院所以技术开发、合作研发方式，围绕{subject}开展研发项目。",
+        "conversion": f"希望承接与{subject}相关、可产业化的科技成果（转让、许可或作价投资）。",
     }[need]
-    desc = (f"主要产品与核心技术：{product}\n{ask}\n"
-            f"需求来源：企业梯度培育自测——{need_reason(gaps)}")
+    desc = f"{product}。{ask}\n需求来源：企业梯度培育自测——{need_reason(gaps)}"
     return title[:200], desc
 
 
