@@ -54,7 +54,7 @@ def test_enterprise_form_self_check_and_draft_need(client, world):
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/problems/")
     detail = client.get(r.headers["location"]).text
-    assert "寻求技术开发合作伙伴" in detail and "需求来源：企业梯度培育自测" in detail
+    assert "寻求技术开发合作" in detail and "需求来源：企业梯度培育自测" in detail
     assert "查看并发布" in client.get("/qualification").text
 
 
