@@ -1,5 +1,5 @@
 """The cultivation pool to XLSX, and the bureau's XLSX import of profiles (row-level errors,
-in the style of ``crawler.importers``: all-or-nothing by default, ``partial`` and ``dry_run``).
+in the style of ``core.imports`` (base report, reading): all-or-nothing by default, ``partial`` and ``dry_run``).
 
 Text cells that a spreadsheet would run as a formula (beginning with = + - @, a tab or a
 carriage return) are written as text, never as formulas.
@@ -18,15 +18,14 @@ from sqlalchemy.orm import Session
 
 from core import audit, regions
 from core.errors import DomainError, ValidationFailed
-from core.imports import service as importers
 from core.imports import values as V
+from core.imports.base import ImportReport, norm_header, read_rows
 from core.models import Organization
 from core.qualification import service as Q
 from core.qualification.schemas import LABELS, StoredProfileIn, field_label, parse_profile
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-importers.KIND_LABELS.setdefault("profile", "企业画像")
 
 
 def _cell(ws, v, bold=False):
@@ -146,24 +145,25 @@ def _text(v) -> str:
 
 
 def import_profiles(session: Session, actor, data: bytes, filename: str, *, partial: bool = False,
-                    dry_run: bool = False) -> importers.ImportReport:
+                    dry_run: bool = False) -> ImportReport:
     cols = columns()
-    report = importers.ImportReport(kind="profile", filename=filename or "", dry_run=dry_run, partial=partial)
+    report = ImportReport(kind="profile", label="企业画像", filename=filename or "", dry_run=dry_run,
+                          partial=partial)
     if not data:
         raise ValidationFailed("文件为空", field="file", code="empty_file")
     if actor is not None:
         Q.jurisdiction_prefix(actor)  # bureaus and admins only
-    rows = importers._read_rows(data, filename)
+    rows = read_rows(data, filename)
     if not rows:
         report.status = "empty"
         return report
     header_row, header = rows[0]
-    by_name = {importers._norm_header(h): (h, k, i) for h, k, i in cols}
+    by_name = {norm_header(h): (h, k, i) for h, k, i in cols}
     index = {}
     for pos, h in enumerate(header):
         if V.is_blank(h):
             continue
-        col = by_name.get(importers._norm_header(h))
+        col = by_name.get(norm_header(h))
         if col is None:
             report.warnings.append({"row": header_row, "column": str(h), "message": f"无法识别的列“{h}”，已忽略"})
         else:
