@@ -27,7 +27,7 @@ WAN = Decimal(10000)
 class Profile:
     """One enterprise's figures. Amounts are exact Decimal yuan; yearly figures by fiscal year."""
 
-    id: str
+    id: str | int
     name: str
     evaluation_year: int
     application_date: date
@@ -277,6 +277,9 @@ def _sme_steps(p: Profile, rs: RuleSet, parts: dict[str, int]) -> list[tuple[int
 
 
 def assess_sme(p: Profile, rs: RuleSet | None = None) -> SmeResult:
+    """Conditions (1)–(4), then the score on the latest fiscal year. The route is "direct" when
+    (1)–(4) hold and a direct-entry fact is true (even if the score also passes: direct entry
+    does not depend on the self-reported figures), else "score" when the score passes."""
     rs = rs or rules.in_force("sme", p.application_date)
     y = p.latest_year
     gaps: list[Gap] = []

@@ -64,7 +64,7 @@ class ProfileIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    id: str = ""
+    id: str | int = ""
     name: str = ""
     evaluation_year: Year
     application_date: date

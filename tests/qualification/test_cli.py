@@ -82,3 +82,8 @@ def test_the_techmatch_command(tmp_path):
     first, second = [json.loads(x) for x in p.stdout.splitlines()]
     assert first["id"] == "e1" and first["hnte"]["rd_ratio"] == "0.0463"
     assert second["line"] == 2 and second["id"] == "x" and second["error"]["field"]
+
+
+def test_numeric_ids_are_echoed():
+    code, rows, _ = _run([json.dumps(raw(id=7))])
+    assert code == 0 and rows[0]["id"] == 7

@@ -130,3 +130,20 @@ def test_bureau_import_with_row_errors(db, world, factory):
     assert report.status == "partial" and report.imported == 1
     p = Q.get_profile(db, world["bureau"], world["ent"].id, 2026)
     assert p.source == "imported" and p.years[1].sales is not None and p.sme_eligible
+
+
+def test_api_assess_and_save(client, world):
+    h = auth_headers(client, world["ent_user"])
+    r = client.post("/api/qualification/assess", json=raw(id="x", sales={"2023": "1", "2024": "abc", "2025": "1"}),
+                    headers=h)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "sales.2024"
+    r = client.post("/api/qualification/assess", json=raw(id="x"), headers=h)
+    assert r.status_code == 200 and r.json()["hnte"]["rd_ratio"] == "0.0593"  # 640 / 10,800
+    r = client.put(f"/api/qualification/orgs/{world['ent'].id}", json=raw(main_products="电池"), headers=h)
+    assert r.status_code == 200 and r.json()["sme"]["eligible"] is True
+    other = auth_headers(client, world["other_ent"])
+    assert client.put(f"/api/qualification/orgs/{world['ent'].id}", json=raw(), headers=other).status_code == 403
+    b = auth_headers(client, world["bureau"])
+    pool = client.get("/api/qualification/pool?year=2026", headers=b).json()
+    rungs = {r["org_id"]: r["rung"] for r in pool["rows"]}
+    assert rungs[world["ent"].id] == "hnte_candidate" and rungs[world["other_ent"].org_id] == "not_assessed"
