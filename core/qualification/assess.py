@@ -195,6 +195,17 @@ class HnteResult:
     innovation_parts: dict[str, tuple[int, int]]
     gaps: list[Gap]
 
+    @property
+    def rd_ratio_text(self) -> str:
+        """The reported ratio as a percentage for pages ("4.63%")."""
+        if self.rd_ratio is None:
+            return "无法计算"
+        return f"{(self.rd_ratio * 100).quantize(Decimal('0.01'))}%"
+
+    @property
+    def required_rd_ratio_text(self) -> str:
+        return pct_threshold(self.required_rd_ratio)
+
     def to_dict(self) -> dict:
         return {"meets_thresholds": self.meets_thresholds, "failed": list(self.failed),
                 "rd_ratio": None if self.rd_ratio is None else str(self.rd_ratio),

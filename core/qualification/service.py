@@ -383,10 +383,11 @@ def pool(session: Session, viewer, year: int, today: date | None = None) -> dict
     region = viewer.org.region if pre is not None else None
     targets = {}
     for ind in ("sme", "hnte"):
-        q = select(IndicatorTarget).where(IndicatorTarget.indicator == ind, IndicatorTarget.year == year)
-        if region:
-            q = q.where(IndicatorTarget.region == region)
-        t = session.scalars(q).first()
+        t = None
+        if region:  # a bureau's own target; an admin sees every region, which has no single target
+            t = session.scalars(select(IndicatorTarget).where(
+                IndicatorTarget.indicator == ind, IndicatorTarget.year == year,
+                IndicatorTarget.region == region)).first()
         targets[ind] = t.target_count if t else None
     sme_actual = sum(1 for r in rows if r.org.sme_year == year)
     hnte_actual = sum(1 for r in rows if r.rung == "hnte_applied" or r.org.hnte_year == year)

@@ -173,6 +173,7 @@ def test_hnte_issue_example_message():
                 rd_expense_domestic={"2023": "150", "2024": "170", "2025": "180"})
     r = assess_hnte(p)
     assert r.to_dict()["rd_ratio"] == "0.0463" and r.failed == ["rd_ratio_below"]
+    assert (r.rd_ratio_text, r.required_rd_ratio_text) == ("4.63%", "5%")
     msg = r.gaps[0].message
     assert "研发费用占比 4.63%" in msg and "需 ≥ 5%" in msg and "近三年再投入约 40 万元即可达标" in msg
 
