@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, regions
 from core import permissions as perm
-from core.db import local_today, utcnow
+from core.db import get_or_404, local_today, utcnow
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Achievement, EnterpriseProfile, Organization, ProfileYear, QualificationNeed
 from core.qualification import assess as A
@@ -69,8 +69,8 @@ def can_create_needs(user, org: Organization) -> bool:
 
 
 def _org(session: Session, org_id: int) -> Organization:
-    org = session.get(Organization, org_id)
-    if org is None or org.kind != "enterprise":
+    org = get_or_404(session, Organization, org_id, "企业不存在")
+    if org.kind != "enterprise":
         raise NotFound("企业不存在")
     return org
 
