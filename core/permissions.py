@@ -4,14 +4,22 @@ Roles:
 - enterprise: edits only its own organization's problems;
 - university (universities and institutes): edits only its own organization's achievements;
 - broker: reviews proposals; sees contacts only for matches assigned to them;
-- bureau: sees everything read-only, registers contracts, sets targets, approves accounts;
+- bureau: acts for its organization's region (its jurisdiction, below): sees the contracts,
+  indicators, events, targets and accounts inside it, registers contracts, sets targets and
+  events for its own region and those below, approves accounts inside it;
 - admin: everything.
+
+Jurisdiction (GB/T 2260, core.regions): a county bureau covers its county code, a city bureau
+every code under its 4-digit prefix, a province bureau its 2-digit prefix; the admin covers
+everything. :func:`jurisdiction` is the one rule; every service asks it through the helpers
+below (``in_jurisdiction``, ``region_clause``, ``scope_region``, ``may_change_contract``).
 """
 from __future__ import annotations
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core import regions
 from core.errors import PermissionDenied
 from core.listings.vocab import PUBLIC_ACHIEVEMENT_STATUSES, PUBLIC_PROBLEM_STATUSES
 from core.matches.vocab import INTRODUCED_STATUSES
@@ -28,6 +36,85 @@ def has_role(user, *roles: str) -> bool:
 def is_staff(user) -> bool:
     """Bureau and admin: see everything."""
     return has_role(user, Role.bureau, Role.admin)
+
+
+# ----------------------------------------------------------------- jurisdiction
+
+def jurisdiction(user) -> str | None:
+    """The region code a bureau account acts for (its organization's region); None = no
+    regional limit (the admin, the system, and roles limited by other rules)."""
+    if has_role(user, Role.bureau):
+        return user.org.region
+    return None
+
+
+def is_regional(user) -> bool:
+    """A bureau account: what it sees and changes is limited to its jurisdiction."""
+    return jurisdiction(user) is not None
+
+
+def in_jurisdiction(user, region_code: str | None) -> bool:
+    """Whether ``region_code`` lies inside the user's jurisdiction (always, without a limit)."""
+    j = jurisdiction(user)
+    if j is None:
+        return True
+    return bool(region_code) and regions.contains(j, region_code)
+
+
+def require_in_jurisdiction(user, region_code: str | None, what: str = "该地区") -> None:
+    if not in_jurisdiction(user, region_code):
+        raise PermissionDenied(f"{what}不在您的管辖范围（{regions.full_name(jurisdiction(user))}）内",
+                               code="outside_jurisdiction")
+
+
+def region_clause(user, *columns):
+    """SQL filter: any of ``columns`` (region codes) inside the user's jurisdiction; None = no limit."""
+    j = jurisdiction(user)
+    if j is None:
+        return None
+    p = regions.prefix(j)
+    return or_(*[c.startswith(p, autoescape=True) for c in columns])
+
+
+def scope_region(user, region: str | None) -> str | None:
+    """The region a regional view (dashboard, report, export) is for: the one asked for, which
+    must lie inside the jurisdiction, or else the bureau's own region (None = all regions)."""
+    if region:
+        require_in_jurisdiction(user, region)
+        return region
+    return jurisdiction(user)
+
+
+def registering_region(contract) -> str:
+    """The registering authority's region: digits 5-10 of the 登记号 (core.contracts.vocab)."""
+    return contract.reg_number[4:10]
+
+
+def registering_region_clause(user):
+    """SQL filter: contracts registered by an authority inside the jurisdiction; None = no limit."""
+    from core.models.contracts import Contract
+
+    j = jurisdiction(user)
+    if j is None:
+        return None
+    return Contract.reg_number.like("____" + regions.prefix(j) + "%")
+
+
+def may_change_contract(user, contract) -> bool:
+    """Amend and terminate: the registering bureau or one above it (and the admin)."""
+    if has_role(user, Role.admin):
+        return True
+    return has_role(user, Role.bureau) and in_jurisdiction(user, registering_region(contract))
+
+
+def may_set_region(user, region_code: str | None) -> bool:
+    """Targets and events: only for the bureau's own region and the regions below it."""
+    return in_jurisdiction(user, region_code)
+
+
+def may_manage_org(user, org) -> bool:
+    """Approve, change, activate accounts of an organization: staff, inside the jurisdiction."""
+    return is_staff(user) and in_jurisdiction(user, org.region)
 
 
 def can_see_unpublished(user) -> bool:

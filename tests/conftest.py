@@ -154,7 +154,9 @@ class Factory:
 
         kind = {"enterprise": "enterprise", "university": "university", "broker": "broker_agency",
                 "bureau": "bureau", "admin": "bureau"}[role]
-        org = org or self.org(kind=kind)
+        # The default bureau is the province's (浙江省): it covers every region the tests use;
+        # jurisdiction tests create county and city bureaus explicitly.
+        org = org or (self.org(kind=kind, region="330000") if kind == "bureau" else self.org(kind=kind))
         self.counter += 1
         u = accounts.create_user(self.session, None, UserCreate(
             org_id=org.id, email=f"user{self.counter}@example.com", password=password, role=role, **kw))

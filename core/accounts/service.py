@@ -43,6 +43,7 @@ def _check_credit_code_free(session: Session, code: str, exclude_id: int | None 
 def create_org(session: Session, actor, data: OrganizationIn, *, approved: bool = True) -> Organization:
     if actor is not None:
         perm.require(perm.can_manage_accounts(actor), "只有科技局或管理员可以创建单位")
+        perm.require_in_jurisdiction(actor, data.region, "单位所在地区")
     _check_credit_code_free(session, data.credit_code)
     org = Organization(**data.model_dump(), approved=approved)
     session.add(org)
@@ -54,7 +55,10 @@ def create_org(session: Session, actor, data: OrganizationIn, *, approved: bool 
 def update_org(session: Session, actor, org_id: int, data: OrganizationUpdate) -> Organization:
     org = get_org(session, org_id)
     perm.require(perm.can_manage_accounts(actor), "只有科技局或管理员可以修改单位信息")
+    perm.require_in_jurisdiction(actor, org.region, "该单位")
     values = data.model_dump(exclude_unset=True)
+    if values.get("region"):
+        perm.require_in_jurisdiction(actor, values["region"], "单位所在地区")
     changes = audit.diff(org, values)
     if changes:
         audit.record(session, actor, "org.update", "organization", org.id, changes)
@@ -97,6 +101,8 @@ def create_user(session: Session, actor, data: UserCreate) -> User:
         if data.role == Role.admin:
             perm.require(perm.has_role(actor, Role.admin), "只有管理员可以创建管理员账号")
     org = get_org(session, data.org_id)
+    if actor is not None:
+        perm.require_in_jurisdiction(actor, org.region, "该单位")
     _check_role_fits_org(data.role, org)
     _check_email_free(session, data.email)
     user = User(org_id=org.id, email=data.email.lower(), name=data.name, phone=data.phone, role=data.role,
@@ -140,6 +146,9 @@ def list_users(session: Session, actor, *, status: str | None = None, role: str 
                page: int = 1, size: int = 50):
     perm.require(perm.can_manage_accounts(actor))
     stmt = select(User)
+    inside = perm.region_clause(actor, Organization.region)
+    if inside is not None:
+        stmt = stmt.join(Organization, User.org_id == Organization.id).where(inside)
     if status:
         stmt = stmt.where(User.status == status)
     if role:
@@ -152,6 +161,7 @@ def list_users(session: Session, actor, *, status: str | None = None, role: str 
 def decide_registration(session: Session, actor, user_id: int, approve: bool) -> User:
     perm.require(perm.can_manage_accounts(actor), "只有科技局或管理员可以审核注册")
     user = get_user(session, user_id)
+    perm.require(perm.may_manage_org(actor, user.org), "该账号的单位不在您的管辖范围内")
     if user.status != UserStatus.pending:
         raise Conflict("该账号不在待审核状态", code="not_pending")
     user.status = UserStatus.approved if approve else UserStatus.rejected
@@ -165,6 +175,7 @@ def decide_registration(session: Session, actor, user_id: int, approve: bool) ->
 def set_active(session: Session, actor, user_id: int, active: bool) -> User:
     perm.require(perm.can_manage_accounts(actor))
     user = get_user(session, user_id)
+    perm.require(perm.may_manage_org(actor, user.org), "该账号的单位不在您的管辖范围内")
     if user.role == Role.admin:
         perm.require(perm.has_role(actor, Role.admin), "只有管理员可以停用管理员账号")
     user.is_active = active

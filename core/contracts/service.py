@@ -1,7 +1,9 @@
 """Technology contracts: register, amend, terminate, list and read, with permissions.
 
 Rules:
-- the bureau (and admin) registers, amends and terminates any contract and sees all of them;
+- the admin registers, amends and terminates any contract and sees all of them; a bureau sees the
+  contracts with a party in its jurisdiction, registers under its own authority code, and amends or
+  terminates those registered by itself or a bureau below it (core.permissions);
 - a broker may register a contract only for a match assigned to them, and sees those contracts;
 - enterprises and universities see the contracts where their organization is seller or buyer.
 
@@ -75,22 +77,26 @@ def can_register(user) -> bool:
 
 
 def can_manage(user) -> bool:
-    """Amend and terminate: the registering authority only."""
+    """Amend and terminate at all (role only; the contract's registering region decides the rest)."""
     return perm.is_staff(user)
 
 
 def ensure_amendable(actor, contract: Contract) -> None:
-    """Raise what :func:`amend` raises before looking at the input (role, status)."""
+    """Raise what :func:`amend` raises before looking at the input (role, jurisdiction, status)."""
     if actor is not None:
         perm.require(can_manage(actor), "只有科技局可以变更技术合同登记")
+        perm.require(perm.may_change_contract(actor, contract),
+                     "只有登记该合同的科技局或其上级科技局可以变更合同登记")
     if contract.status == "terminated":
         raise InvalidTransition("已终止的合同不能变更")
 
 
 def ensure_terminable(actor, contract: Contract) -> None:
-    """Raise what :func:`terminate` raises before looking at the input (role, status)."""
+    """Raise what :func:`terminate` raises before looking at the input (role, jurisdiction, status)."""
     if actor is not None:
         perm.require(can_manage(actor), "只有科技局可以终止技术合同")
+        perm.require(perm.may_change_contract(actor, contract),
+                     "只有登记该合同的科技局或其上级科技局可以终止合同")
     if contract.status == "terminated":
         raise InvalidTransition("合同已终止")
 
@@ -113,9 +119,18 @@ def can_terminate(actor, contract: Contract) -> bool:
 
 
 def visible_clause(user):
-    """SQL filter of the contracts a user may see; None = everything."""
+    """The one rule of which contracts a user sees, as a SQL filter (None = everything); lists,
+    exports and single reads (:func:`get_for`, :func:`can_view`) all apply it.
+
+    - admin: everything;
+    - bureau: seller or buyer inside its jurisdiction, or registered by an authority inside it;
+    - broker: contracts of matches assigned to them, and those they registered;
+    - enterprise/university: contracts where their organization is seller or buyer."""
     if perm.is_staff(user):
-        return None
+        if not perm.is_regional(user):
+            return None
+        return or_(perm.region_clause(user, Contract.seller_region, Contract.buyer_region),
+                   perm.registering_region_clause(user))
     if user is None or not user.is_active:
         return Contract.id.is_(None)  # nothing
     if user.role == Role.broker:
@@ -125,23 +140,17 @@ def visible_clause(user):
 
 
 def can_attach(actor, contract: Contract) -> bool:
-    """Who may upload a document to a registered contract: staff and the user who registered it."""
-    return actor is None or perm.is_staff(actor) or contract.created_by_id == actor.id
+    """Who may upload a document to a registered contract: the bureaus that may change it
+    (core.permissions.may_change_contract) and the user who registered it."""
+    return actor is None or perm.may_change_contract(actor, contract) or contract.created_by_id == actor.id
 
 
 def can_view(session: Session, user, contract: Contract) -> bool:
-    if perm.is_staff(user):
+    """:func:`visible_clause` for one contract."""
+    vis = visible_clause(user)
+    if vis is None:
         return True
-    if user is None or not user.is_active:
-        return False
-    if user.role == Role.broker:
-        if contract.created_by_id == user.id:
-            return True
-        if contract.match_id is not None:
-            m = session.get(Match, contract.match_id)
-            return m is not None and m.assigned_broker_id == user.id
-        return False
-    return user.org_id in (contract.seller_org_id, contract.buyer_org_id)
+    return session.scalar(select(Contract.id).where(Contract.id == contract.id, vis)) is not None
 
 
 # ----------------------------------------------------------------- helpers
@@ -224,6 +233,9 @@ def register(session: Session, actor, data: ContractIn | dict, *, source: str = 
             # (A contract naming its match came through register_contract_for_match with _match.)
             perm.require(_match is not None and _match.assigned_broker_id == actor.id,
                          "技术经纪人只能为分配给自己的撮合登记合同")
+        # A bureau registers under its own authority (the 登记号's region code).
+        perm.require(perm.in_jurisdiction(actor, data.reg_number[4:10]),
+                     "登记号中的登记机构代码不在您的管辖范围内")
     if data.seller is None or data.buyer is None:
         raise ValidationFailed("请填写合同卖方和买方", field="seller" if data.seller is None else "buyer")
     values = _scalar_values(data)
@@ -295,9 +307,9 @@ def link_to_match(session: Session, actor, contract_id: int, match_id: int, comm
     match = get_or_404(session, Match, match_id, "撮合记录不存在")
     c = get_or_404(session, Contract, contract_id, f"技术合同 #{contract_id} 不存在", field="contract_id")
     if actor is not None:
-        perm.require(perm.is_staff(actor) or (perm.has_role(actor, Role.broker)
-                                              and match.assigned_broker_id == actor.id
-                                              and c.created_by_id == actor.id),
+        perm.require(perm.may_change_contract(actor, c) or (perm.has_role(actor, Role.broker)
+                                                             and match.assigned_broker_id == actor.id
+                                                             and c.created_by_id == actor.id),
                      "您不能关联该合同与撮合")
     if c.status == "terminated":
         raise InvalidTransition("已终止的合同不能关联撮合")
@@ -359,6 +371,9 @@ def amend(session: Session, actor, contract_id: int, data: ContractAmendIn | dic
     if data.buyer is not None:
         values.update(_party_values(session, data.buyer, "buyer"))
     if values["reg_number"] != c.reg_number:
+        if actor is not None:
+            perm.require(perm.in_jurisdiction(actor, values["reg_number"][4:10]),
+                         "登记号中的登记机构代码不在您的管辖范围内")
         _check_unique_reg_number(session, values["reg_number"], exclude_id=c.id)
     changes = audit.diff(c, values)
     if not changes:
@@ -414,8 +429,13 @@ def get(session: Session, contract_id: int) -> Contract:
 
 
 def get_for(session: Session, viewer, contract_id: int) -> Contract:
-    c = get(session, contract_id)
-    if not can_view(session, viewer, c):
+    """The contract if the viewer may see it (:func:`visible_clause`), else NotFound."""
+    stmt = select(Contract).where(Contract.id == contract_id)
+    vis = visible_clause(viewer)
+    if vis is not None:
+        stmt = stmt.where(vis)
+    c = session.scalar(stmt)
+    if c is None:
         raise NotFound("技术合同不存在")
     return c
 

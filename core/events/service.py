@@ -25,7 +25,9 @@ def can_record(user) -> bool:
 
 
 def _can_edit(user, ev: Event) -> bool:
-    return perm.is_staff(user) or (perm.has_role(user, Role.broker) and ev.created_by_id == user.id)
+    """Staff inside their jurisdiction (core.permissions), brokers the events they recorded."""
+    return ((perm.is_staff(user) and perm.may_set_region(user, ev.region))
+            or (perm.has_role(user, Role.broker) and ev.created_by_id == user.id))
 
 
 def _check_refs(session: Session, values: dict) -> None:
@@ -47,6 +49,7 @@ def create(session: Session, actor, data: EventIn | dict) -> Event:
     data = validate(EventIn, data)
     if actor is not None:
         perm.require(can_record(actor), "只有科技局和技术经纪人可以登记对接活动")
+        perm.require_in_jurisdiction(actor, data.region, "活动地区")
     values = data.model_dump()
     values["kind"] = str(values["kind"])
     _check_refs(session, values)
@@ -67,6 +70,8 @@ def update(session: Session, actor, event_id: int, data: EventUpdate | dict) -> 
     ev = get(session, event_id)
     if actor is not None:
         perm.require(_can_edit(actor, ev), "您不能修改该对接活动")
+        if data.region is not None:
+            perm.require_in_jurisdiction(actor, data.region, "活动地区")
     values = data.model_dump(exclude_unset=True)
     for k in ("title", "held_on", "region", "kind", "attendance", "enterprises", "matches_made"):
         if k in values and values[k] is None:
@@ -98,6 +103,9 @@ def list_events(session: Session, viewer, *, year: int | None = None, region: st
     if viewer is not None:
         perm.require(can_record(viewer), "只有科技局和技术经纪人可以查看对接活动")
     q = select(Event)
+    inside = perm.region_clause(viewer, Event.region)
+    if inside is not None:
+        q = q.where(inside)
     if year:
         q = q.where(Event.held_on >= date(year, 1, 1), Event.held_on <= date(year, 12, 31))
     if start:

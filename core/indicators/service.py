@@ -583,7 +583,12 @@ def targets(session: Session, viewer, year: int, region: str | None = None,
         perm.require(can_view_indicators(viewer), "只有科技局和技术经纪人可以查看指标")
     q = select(IndicatorTarget).where(IndicatorTarget.year == year)
     if region:
+        perm.require_in_jurisdiction(viewer, region)
         q = q.where(IndicatorTarget.region == region)
+    else:
+        inside = perm.region_clause(viewer, IndicatorTarget.region)
+        if inside is not None:
+            q = q.where(inside)
     order = list(INDICATORS)
     rows = [target_row(session, t, as_of) for t in session.scalars(q)]
     return sorted(rows, key=lambda r: (r["region"], order.index(r["indicator"])))
@@ -594,6 +599,7 @@ def set_target(session: Session, actor, data: TargetIn | dict) -> IndicatorTarge
     data = validate(TargetIn, data)
     if actor is not None:
         perm.require(perm.can_edit_targets(actor), "只有科技局可以设置指标目标")
+        perm.require_in_jurisdiction(actor, data.region, "目标地区")
     spec = _spec(data.indicator)
     if spec.unit == "count" and data.target != data.target.to_integral_value():
         raise ValidationFailed(f"“{spec.label}”的目标应为整数", field="target")
@@ -620,6 +626,8 @@ def delete_target(session: Session, actor, target_id: int) -> None:
     if actor is not None:
         perm.require(perm.can_edit_targets(actor), "只有科技局可以设置指标目标")
     t = get_or_404(session, IndicatorTarget, target_id, "指标目标不存在")
+    if actor is not None:
+        perm.require_in_jurisdiction(actor, t.region, "目标地区")
     audit.record(session, actor, "target.delete", "indicator_target", t.id,
                  {"indicator": t.indicator, "year": t.year, "region": t.region})
     session.delete(t)
@@ -628,11 +636,14 @@ def delete_target(session: Session, actor, target_id: int) -> None:
 
 # ----------------------------------------------------------------- summary, series, breakdowns
 
-def _check_view(viewer, region: str | None):
+def _check_view(viewer, region: str | None) -> str | None:
+    """The region the view is for: the one asked for (inside the viewer's jurisdiction) or, for a
+    bureau, its own region by default (core.permissions.scope_region)."""
     if viewer is not None:
         perm.require(can_view_indicators(viewer), "只有科技局和技术经纪人可以查看指标")
     if region is not None and not regions.is_valid(region):
         raise ValidationFailed(f"行政区划代码 {region} 不存在（GB/T 2260）", field="region")
+    return perm.scope_region(viewer, region)
 
 
 def _side_block(cur: list[Fact], ly: list[Fact], ly_full: list[Fact]) -> dict:
@@ -646,7 +657,7 @@ def _side_block(cur: list[Fact], ly: list[Fact], ly_full: list[Fact]) -> dict:
 @with_fact_cache
 def summary(session: Session, viewer, year: int, region: str | None = None, as_of: date | None = None) -> dict:
     """The dashboard: year to date (as_of, default today) against the same period last year."""
-    _check_view(viewer, region)
+    region = _check_view(viewer, region)
     as_of = as_of or default_as_of(year)
     start, end = ytd_bounds(year, as_of)
     ly_start, ly_end = same_period_last_year(start, end)
@@ -694,7 +705,7 @@ def summary(session: Session, viewer, year: int, region: str | None = None, as_o
 @with_fact_cache
 def series(session: Session, viewer, year: int, region: str | None = None, side: str = "seller") -> dict:
     """Monthly and quarterly figures for the year and last year, with cumulative totals."""
-    _check_view(viewer, region)
+    region = _check_view(viewer, region)
     cur = facts(session, date(year, 1, 1), date(year, 12, 31), region, side)
     ly = facts(session, date(year - 1, 1, 1), date(year - 1, 12, 31), region, side)
     gm, gl = group(cur, lambda f: f.registered_on.month), group(ly, lambda f: f.registered_on.month)
@@ -724,7 +735,7 @@ def breakdown(session: Session, viewer, year: int, by: str, region: str | None =
               quarter: int | None = None, month: int | None = None, as_of: date | None = None) -> dict:
     """One breakdown table (region, type, sub_type, field, seller_type, buyer_type, conversion,
     month, quarter) for a period; rows sum to the total exactly."""
-    _check_view(viewer, region)
+    region = _check_view(viewer, region)
     if side not in ("seller", "buyer"):
         raise ValidationFailed("side 应为 seller（输出）或 buyer（吸纳）", field="side")
     start, end = period_bounds(year, quarter, month)
