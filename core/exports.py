@@ -4,6 +4,10 @@ Headers are Chinese. Every amount appears twice: in 万元 (rounded ROUND_HALF_U
 from the exact value, never from a rounded sum) and in 元 (exact to the fen). The 合计 row is
 computed from the exact values, so it equals the on-screen figures to the fen; the 万元 合计 is
 the rounded exact total (which may differ by a few 0.01 from the sum of rounded rows, by design).
+
+Text is written as text: a cell that begins with = + - @ a tab or a CR (formula injection, e.g.
+an organization name from self-registration) is a string cell with the quote prefix in XLSX and
+is prefixed with an apostrophe in CSV, so no spreadsheet evaluates it.
 """
 from __future__ import annotations
 
@@ -29,6 +33,14 @@ CSV_TYPE = "text/csv; charset=utf-8"
 
 
 MONEY_FORMAT = "#,##0.00"
+
+
+#: What makes Excel, LibreOffice or Sheets read a cell as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(v) -> bool:
+    return isinstance(v, str) and v.startswith(FORMULA_START)
 
 
 @dataclass
@@ -64,7 +76,13 @@ def to_xlsx(tables: list[Table]) -> bytes:
             for i, v in enumerate(row):
                 # Decimals are written as they are (openpyxl formats them with 16 significant
                 # digits, so amounts below 10^14 yuan come back exact to the fen).
-                if total or (i in t.money_columns and isinstance(v, Decimal)):
+                if is_formula_like(v):
+                    c = WriteOnlyCell(ws, v)
+                    c.data_type, c.quotePrefix = "s", True  # text, never a formula
+                    if total:
+                        c.font = bold
+                    out.append(c)
+                elif total or (i in t.money_columns and isinstance(v, Decimal)):
                     c = WriteOnlyCell(ws, v)
                     if isinstance(v, Decimal) and i in t.money_columns:
                         c.number_format = MONEY_FORMAT
@@ -89,6 +107,8 @@ def _csv_value(v):
         return ""
     if isinstance(v, Decimal):
         return f"{v:f}"
+    if is_formula_like(v):
+        return "'" + v
     return str(v)
 
 

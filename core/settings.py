@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     match_candidates: int = 100
     match_refit_min_decisions: int = 50
 
+    # --- platform ----------------------------------------------------------
+    # The region the public home page's figures are for (GB/T 2260, e.g. 330400 for a city
+    # platform); None = all regions. Bureau accounts see their own jurisdiction's figures.
+    platform_region: str | None = None
+
     # --- notifications -----------------------------------------------------
     smtp_host: str | None = None
     smtp_port: int = 25

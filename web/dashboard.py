@@ -55,15 +55,21 @@ def _build(session: Session, viewer, year: int, region: str | None) -> dict:
             "chart": chart, "behind": behind}
 
 
-def headline(session: Session, year: int) -> list[dict]:
-    """Public headline figures for the home page (aggregates only; system view)."""
-    s = indicators.summary(session, None, year)
+def headline(session: Session, year: int, viewer=None) -> dict:
+    """Public headline figures for the home page (aggregates only; system view), for the
+    viewer's jurisdiction when a bureau account looks, else for the platform's region
+    (settings.platform_region; all regions by default). ``region_name`` names that region."""
+    from core import permissions as perm
+    from core.settings import get_settings
+
+    region = perm.jurisdiction(viewer) or get_settings().platform_region or None
+    s = indicators.summary(session, None, year, region)
     c, a = s["contracts"], s["activities"]
-    return [
+    return {"region": s["region"], "region_name": s["region_name"], "items": [
         {"label": f"{year}年技术合同成交额", "display": f"{c['total_amount_wan']:,}万元"},
         {"label": "技术交易额", "display": f"{c['tech_amount_wan']:,}万元"},
         {"label": "成果转化", "display": f"{s['conversion']['items']}项"},
         {"label": a["recommended"]["label"], "display": f"{a['recommended']['value']}项"},
         {"label": a["solved_problems"]["label"], "display": f"{a['solved_problems']['value']}项"},
         {"label": a["events"]["label"], "display": f"{a['events']['value']}场"},
-    ]
+    ]}

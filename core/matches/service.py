@@ -375,6 +375,8 @@ def mark_contracted(session: Session, actor, match_id: int, contract: Contract |
     m = get(session, match_id)
     if contract is not None and contract.match_id != m.id:
         raise Conflict("该合同未关联此撮合记录", code="contract_not_linked", field="contract_id")
+    if actor is not None:
+        _take(m, actor)  # a broker marks only the matches assigned to them
     contract_id = contract.id if contract is not None else None
     if m.status == "contracted":
         if contract_id is not None and m.contract_id != contract_id:

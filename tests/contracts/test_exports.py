@@ -93,3 +93,35 @@ def test_xlsx_amounts_are_exact_and_formatted_as_money(db, bureau, make_contract
         assert _dec(cell.value) == big and str(cell.value) == "12345678901.23"
         assert cell.number_format == exports.MONEY_FORMAT
         assert _dec(ws.cell(row, i_tech).value) == D("10000000000.01")
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"点击\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+            "=1+2\t", "\r=1"]
+
+
+def test_formula_like_cells_are_written_as_text(db, factory, bureau, make_contract):
+    """Project and party names (organization names come from self-registration) that begin
+    with = + - @ tab or CR are text in XLSX and apostrophe-prefixed in CSV."""
+    names = []
+    for i, f in enumerate(FORMULAS[:4]):
+        org = factory.org("enterprise", region="330482", name=f + "有限公司")
+        make_contract(bureau, project_name=f"{f}项目{i}", buyer={"org_id": org.id})
+        names += [f"{f}项目{i}", org.name]
+    # Leading tab/CR: not through the schemas (they strip), but the writer must hold anyway.
+    t = exports.Table("t", ["a", "b"], rows=[["\t=1+2", "\r=3"], ["ok", D("-1.00")]])
+    ws = load_workbook(io.BytesIO(exports.to_xlsx([t]))).worksheets[0]
+    cells = list(ws.iter_rows(min_row=2, max_row=2))[0]
+    assert [(c.value, c.data_type) for c in cells] == [("\t=1+2", "s"), ("\r=3", "s")]
+    assert list(csv.reader(io.StringIO(exports.to_csv(t).decode("utf-8-sig"))))[1] == ["'\t=1+2", "'\r=3"]
+    assert list(csv.reader(io.StringIO(exports.to_csv(t).decode("utf-8-sig"))))[2] == ["ok", "-1.00"]
+
+    content, _, _ = contract_exports.export_contracts(db, bureau, ContractFilters(), "xlsx")
+    ws = load_workbook(io.BytesIO(content)).worksheets[0]
+    seen = {c.value: c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)}
+    for n in names:
+        assert n in seen, n
+        assert seen[n].data_type == "s" and seen[n].quotePrefix, n
+    content, _, _ = contract_exports.export_contracts(db, bureau, ContractFilters(), "csv")
+    flat = [v for row in csv.reader(io.StringIO(content.decode("utf-8-sig"))) for v in row]
+    for n in names:
+        assert "'" + n in flat and n not in flat, n

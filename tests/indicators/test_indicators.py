@@ -50,7 +50,7 @@ def test_leap_day_same_period_last_year():
     assert ind.same_period_last_year(date(2028, 1, 1), date(2028, 2, 29)) == (date(2027, 1, 1), date(2027, 2, 28))
 
 
-def test_output_vs_absorbed_and_rollups(db, bureau, make_contract):
+def test_output_vs_absorbed_and_rollups(db, bureau, factory, make_contract):
     # Jiashan seller -> Shanghai buyer; Hangzhou seller -> Haining buyer; Jiaxing city-level seller.
     make_contract(bureau, seller=party(JS), buyer=party("310115"), total_amount=D("1000.00"), tech_amount=D("900"))
     make_contract(bureau, seller=party(HZ_XH, "university"), buyer=party(HN), total_amount=D("500.50"),
@@ -66,7 +66,9 @@ def test_output_vs_absorbed_and_rollups(db, bureau, make_contract):
     assert total(db, *y, "330000", "buyer").total == D("520.50")
     rows = {r["key"]: r for r in ind.breakdown(db, bureau, 2026, "region", JX)["rows"]}
     assert rows[JS]["total_amount"] == D("1000.00") and rows[JX]["label"] == "嘉兴市本级"
-    prov = {r["key"]: r["total_amount"] for r in ind.breakdown(db, bureau, 2026, "region", None, "buyer")["rows"]}
+    # All provinces: the admin's view (a bureau's view opens on its own jurisdiction).
+    admin = factory.user("admin")
+    prov = {r["key"]: r["total_amount"] for r in ind.breakdown(db, admin, 2026, "region", None, "buyer")["rows"]}
     assert prov == {"310000": D("1000.00"), "330000": D("520.50")}
     by_type = ind.breakdown(db, bureau, 2026, "seller_type", JX)
     assert {r["key"]: r["count"] for r in by_type["rows"]} == {"enterprise": 1, "institute": 1}

@@ -203,3 +203,20 @@ def test_mark_contracted_takes_only_a_contract_linked_to_the_match(db, bureau, a
     with pytest.raises(Conflict):
         matches.mark_contracted(db, None, m.id, c)
     assert m.status == "accepted" and m.contract_id is None
+
+
+def test_stage_contracted_only_by_the_assigned_broker(client, login, db, factory, broker, accepted_match):
+    """The `contracted` path of a stage change checks the assigned broker like the others."""
+    from core.matches import service as matches
+
+    m, ent, uni = accepted_match
+    colleague = factory.user("broker")
+    r = client.post(f"/api/matches/{m.id}/stage", headers=login(colleague), json={"stage": "contracted"})
+    assert r.status_code == 403, r.text
+    _untouched(db, m)
+    with pytest.raises(PermissionDenied):
+        matches.set_stage(db, colleague, m.id, "contracted")
+    db.rollback()
+    _untouched(db, m)
+    r = client.post(f"/api/matches/{m.id}/stage", headers=login(broker), json={"stage": "contracted"})
+    assert r.status_code == 200 and r.json()["status"] == "contracted"

@@ -26,6 +26,7 @@ def dashboard(request: Request, db: DB, user: Bureau, year: str | None = None, r
 
     y, r = forms.year_param(year), forms.region_param(region)
     data = dash.build(db, user, y, r)
+    r = data["s"]["region"]  # the bureau's own region when none was asked for
     query = urlencode({"year": y, **({"region": r} if r else {})})
     return render(request, "bureau/dashboard.html", {**data, "year": y, "region": r or "", "query": query,
                                                      "home_region": user.org.region})

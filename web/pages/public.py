@@ -28,7 +28,7 @@ def home(request: Request, db: DB, user: PageUser):
     recent = {kind: listings.list_for(db, user, kind, listings.ListingFilters(), page=1, size=6)[0]
               for kind in ("problem", "achievement")}
     return render(request, "home.html", {"recent": recent,
-                                         "headline": dashboard.headline(db, local_today().year)})
+                                         "headline": dashboard.headline(db, local_today().year, user)})
 
 
 @router.get("/login")
