@@ -35,7 +35,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError):
         # loc starts with 'body' / 'query' / 'path'; drop it.
-        return error_response(validation_failed_from_pydantic(exc, skip_loc=1))
+        err = validation_failed_from_pydantic(exc, skip_loc=1)
+        return _html(request, err.status_code, err) or error_response(err)
 
     @app.exception_handler(ValidationError)
     async def _validation(request: Request, exc: ValidationError):

@@ -3,7 +3,7 @@ float, so amounts would lose their exactness. ``exact(data)`` writes Decimals as
 ("1234567.89", as the pydantic response models of the listings and contracts APIs do)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from fastapi.responses import JSONResponse
@@ -13,7 +13,10 @@ def plain(v):
     """``v`` with every Decimal as a string (never a float) and dates as ISO strings."""
     if isinstance(v, Decimal):
         return f"{v:f}"
-    if isinstance(v, (date, datetime)):
+    if isinstance(v, datetime):
+        # Stored datetimes are UTC without an offset; the API always states it (``date-time``).
+        return (v if v.tzinfo is not None else v.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(v, date):
         return v.isoformat()
     if isinstance(v, dict):
         return {str(k): plain(x) for k, x in v.items()}

@@ -2,10 +2,11 @@
 input, call a service in core/ and serialize the result."""
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
+from api.params import plain_text_params
 from api.routers import (
     accounts,
     achievements,
@@ -34,6 +35,7 @@ def create_app() -> FastAPI:
         docs_url="/api/docs",
         redoc_url="/api/redoc",
         openapi_url="/api/openapi.json",
+        dependencies=[Depends(plain_text_params)],
     )
     app.add_middleware(
         SessionMiddleware,

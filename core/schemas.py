@@ -4,6 +4,7 @@ Every input is validated here once, with Chinese messages; services trust these 
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
@@ -14,6 +15,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
 )
 
 from core import validation
@@ -39,13 +41,33 @@ FIELD_LABELS = {
 MAX_TITLE = 200
 
 
+#: Database ids are 64-bit signed integers (BIGINT on PostgreSQL, INTEGER on SQLite).
+MAX_ID = validation.MAX_ID
+
+
+#: Page numbers: offset = (page - 1) * size must stay a 64-bit integer too.
+MAX_PAGE = 10**9
+
+
+#: Years the indicator and contract rules accept.
+MIN_YEAR, MAX_YEAR = validation.MIN_YEAR, validation.MAX_YEAR
+
+
+#: Day counts in filters (age of a proposal): up to a century.
+MAX_DAYS = 36500
+
+
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 MAX_TEXT = 20000
 
 
 MAX_LONG_TEXT = 200000
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=MAX_TITLE)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=MAX_TITLE),
+                  AfterValidator(lambda v: validation.check_visible(v, 2))]
 
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -68,7 +90,23 @@ Yuan = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2), AfterVal
 
 
 class Schema(BaseModel):
+    """Every input schema: unknown fields refused, text stripped, and no string anywhere in the
+    input (nested lists and dicts too) may hold a NUL byte or a bidi override."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plain_text(cls, v):
+        return validation.check_text_tree(v)
+
+
+def _as_utc(v: datetime) -> datetime:
+    """Stored datetimes are UTC without an offset; responses carry it (``date-time``)."""
+    return v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 def check_fields(v: list[str]) -> list[str]:
@@ -109,7 +147,8 @@ class Page(BaseModel, Generic[T]):
     size: int
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200),
+                 AfterValidator(lambda v: validation.check_visible(v, 2))]
 
 
 def no_float(v):

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import DB, CurrentUser
+from api.guards import allowed
+from api.params import Id, PageNo
 from core import permissions as perm
 from core.accounts import service as accounts
 from core.accounts.schemas import (
@@ -20,6 +22,9 @@ from core.accounts.schemas import (
 from core.schemas import Page
 
 router = APIRouter(tags=["accounts"])
+
+# Permission checks that run before input validation (api.guards).
+MANAGERS = allowed(perm.can_manage_accounts, "只有科技局或管理员可以管理单位和账号")
 
 
 @router.post("/auth/token", summary="登录（OAuth2 密码模式），返回 Bearer 令牌")
@@ -41,50 +46,50 @@ def register(db: DB, data: RegistrationIn):
 
 @router.get("/organizations", response_model=Page[OrganizationOut])
 def list_orgs(db: DB, user: CurrentUser, kind: str | None = None, region: str | None = None,
-              q: str | None = None, page: Annotated[int, Query(ge=1)] = 1,
+              q: str | None = None, page: PageNo = 1,
               size: Annotated[int, Query(ge=1, le=100)] = 20):
     items, total = accounts.list_orgs(db, kind=kind, region=region, q=q, page=page, size=size)
     return Page(items=[OrganizationOut.model_validate(o) for o in items], total=total, page=page, size=size)
 
 
-@router.post("/organizations", response_model=OrganizationOut, status_code=201)
+@router.post("/organizations", response_model=OrganizationOut, status_code=201, dependencies=[MANAGERS])
 def create_org(db: DB, user: CurrentUser, data: OrganizationIn):
     return accounts.create_org(db, user, data)
 
 
 @router.get("/organizations/{org_id}", response_model=OrganizationOut)
-def get_org(db: DB, user: CurrentUser, org_id: int):
+def get_org(db: DB, user: CurrentUser, org_id: Id):
     return accounts.get_org(db, org_id)
 
 
-@router.patch("/organizations/{org_id}", response_model=OrganizationOut)
-def update_org(db: DB, user: CurrentUser, org_id: int, data: OrganizationUpdate):
+@router.patch("/organizations/{org_id}", response_model=OrganizationOut, dependencies=[MANAGERS])
+def update_org(db: DB, user: CurrentUser, org_id: Id, data: OrganizationUpdate):
     return accounts.update_org(db, user, org_id, data)
 
 
-@router.get("/users", response_model=Page[UserOut])
+@router.get("/users", response_model=Page[UserOut], dependencies=[MANAGERS])
 def list_users(db: DB, user: CurrentUser, status: str | None = None, role: str | None = None,
-               page: Annotated[int, Query(ge=1)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 50):
+               page: PageNo = 1, size: Annotated[int, Query(ge=1, le=100)] = 50):
     items, total = accounts.list_users(db, user, status=status, role=role, page=page, size=size)
     return Page(items=[UserOut.model_validate(u) for u in items], total=total, page=page, size=size)
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post("/users", response_model=UserOut, status_code=201, dependencies=[MANAGERS])
 def create_user(db: DB, user: CurrentUser, data: UserCreate):
     return accounts.create_user(db, user, data)
 
 
-@router.post("/users/{user_id}/approve", response_model=UserOut)
-def approve_user(db: DB, user: CurrentUser, user_id: int):
+@router.post("/users/{user_id}/approve", response_model=UserOut, dependencies=[MANAGERS])
+def approve_user(db: DB, user: CurrentUser, user_id: Id):
     return accounts.decide_registration(db, user, user_id, approve=True)
 
 
-@router.post("/users/{user_id}/reject", response_model=UserOut)
-def reject_user(db: DB, user: CurrentUser, user_id: int):
+@router.post("/users/{user_id}/reject", response_model=UserOut, dependencies=[MANAGERS])
+def reject_user(db: DB, user: CurrentUser, user_id: Id):
     return accounts.decide_registration(db, user, user_id, approve=False)
 
 
-@router.post("/users/{user_id}/deactivate", response_model=UserOut)
-def deactivate_user(db: DB, user: CurrentUser, user_id: int):
+@router.post("/users/{user_id}/deactivate", response_model=UserOut, dependencies=[MANAGERS])
+def deactivate_user(db: DB, user: CurrentUser, user_id: Id):
     perm.require(user.id != user_id, "不能停用自己的账号")
     return accounts.set_active(db, user, user_id, False)

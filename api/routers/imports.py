@@ -8,6 +8,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from api.deps import DB, CurrentUser
+from api.guards import allowed
+from api.params import Id
 from core import permissions as perm
 from core.errors import ValidationFailed
 from core.imports import service as importers
@@ -16,6 +18,18 @@ from core.settings import get_settings
 from crawler.provenance import for_listing, recent_runs
 
 router = APIRouter(tags=["导入与采集"])
+
+# Permission checks that run before input validation (api.guards).
+
+
+def _can_import(user) -> bool:
+    from core.imports import service as importers
+
+    return importers.can_import(user)
+
+
+IMPORTERS = allowed(_can_import, "只有科技局可以批量导入")
+
 
 @router.get("/imports/{kind}/template", summary="下载导入模板（xlsx 或 csv）")
 def template(user: CurrentUser, kind: str,
@@ -26,7 +40,7 @@ def template(user: CurrentUser, kind: str,
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
 
-@router.post("/imports/{kind}", summary="上传 XLSX/CSV 批量导入，返回逐行校验报告")
+@router.post("/imports/{kind}", summary="上传 XLSX/CSV 批量导入，返回逐行校验报告", dependencies=[IMPORTERS])
 async def upload(db: DB, user: CurrentUser, kind: str, file: Annotated[UploadFile, File()],
                  partial: Annotated[bool, Form()] = False, dry_run: Annotated[bool, Form()] = False):
     """All-or-nothing by default: with any row error nothing is written (``partial`` imports
@@ -52,7 +66,7 @@ def crawl_runs(db: DB, user: CurrentUser, source: str | None = None,
 
 
 @router.get("/crawler/provenance/{kind}/{listing_id}", summary="信息来源（采集网址、抓取时间、ETag、哈希）")
-def provenance(db: DB, user: CurrentUser, kind: str, listing_id: int):
+def provenance(db: DB, user: CurrentUser, kind: str, listing_id: Id):
 
     listings.get_for(db, user, kind, listing_id)  # 404 unless the user may see the listing
     return for_listing(db, kind, listing_id)

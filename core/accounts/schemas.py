@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from core import validation
-from core.schemas import Password, Schema, check_phone_field, check_region_field
+from core.schemas import DbId, Password, Schema, check_phone_field, check_region_field
 from core.vocab import OrgKind, Role
 
 
@@ -71,7 +71,7 @@ class OrganizationOut(BaseModel):
 
 
 class UserCreate(Schema):
-    org_id: int
+    org_id: DbId
     email: EmailStr
     password: Password
     role: Role

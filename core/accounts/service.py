@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, validation
 from core import permissions as perm
 from core.accounts.schemas import (
     OrganizationIn,
@@ -57,6 +57,7 @@ def update_org(session: Session, actor, org_id: int, data: OrganizationUpdate) -
     perm.require(perm.can_manage_accounts(actor), "只有科技局或管理员可以修改单位信息")
     perm.require_in_jurisdiction(actor, org.region, "该单位")
     values = data.model_dump(exclude_unset=True)
+    validation.reject_nulls(Organization, values)
     if values.get("region"):
         perm.require_in_jurisdiction(actor, values["region"], "单位所在地区")
     changes = audit.diff(org, values)

@@ -7,7 +7,7 @@ The year part must equal the year of the registration date.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -33,7 +33,7 @@ from core.contracts.vocab import (
     check_reg_number,
 )
 from core.events.vocab import EventKind
-from core.schemas import FIELD_LABELS, Name, Schema, no_float
+from core.schemas import FIELD_LABELS, DbId, Name, Schema, UtcDateTime, no_float
 from core.vocab import FIELDS, PatentType
 
 for _k, _v in CONTRACT_LABELS.items():
@@ -53,7 +53,7 @@ def _fen(v):
 class PartyIn(Schema):
     """A platform organization (org_id) or a named outside party with region and type."""
 
-    org_id: int | None = None
+    org_id: DbId | None = None
     name: Name | None = None
     region: str | None = None
     party_type: PartyType | None = None
@@ -87,9 +87,9 @@ class ContractIn(Schema):
     tech_amount: Money
     field: str = "其他"
     ip_type: PatentType | None = None
-    match_id: int | None = None
-    problem_id: int | None = None
-    achievement_id: int | None = None
+    match_id: DbId | None = None
+    problem_id: DbId | None = None
+    achievement_id: DbId | None = None
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] = ""
 
     _reg = field_validator("reg_number")(lambda v: check_reg_number(v))
@@ -185,7 +185,7 @@ class AmendmentOut(BaseModel):
     actor_name: str | None = None
     reason: str
     changes: dict
-    at: datetime
+    at: UtcDateTime
 
 
 class ContractOut(BaseModel):
@@ -221,8 +221,8 @@ class ContractOut(BaseModel):
     note: str
     source: str
     created_by_id: int | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     amendments: list[AmendmentOut] = Field(default_factory=list)
     attachments: list[dict] = Field(default_factory=list)
 

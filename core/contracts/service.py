@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit, regions
+from core import audit, regions, validation
 from core import permissions as perm
 from core.contracts.schemas import (
     ContractAmendIn,
@@ -58,7 +58,7 @@ from core.vocab import PatentType, Role
 
 __all__ = [
     "ContractFilters", "register", "register_contract_for_match", "amend", "terminate", "get", "get_for",
-    "list_for", "visible_clause", "to_out", "can_view", "can_register", "can_attach",
+    "list_for", "visible_clause", "ensure_may_change", "to_out", "can_view", "can_register", "can_attach",
     "conversion_mode_of", "link_to_match", "all_for", "can_manage",
     "ensure_amendable", "ensure_terminable", "can_amend", "can_terminate",
 ]
@@ -79,6 +79,13 @@ def can_register(user) -> bool:
 def can_manage(user) -> bool:
     """Amend and terminate at all (role only; the contract's registering region decides the rest)."""
     return perm.is_staff(user)
+
+
+def ensure_may_change(actor, contract: Contract) -> None:
+    """Role and jurisdiction of :func:`amend` and :func:`terminate` (not the status)."""
+    perm.require(can_manage(actor), "只有科技局可以变更或终止技术合同")
+    perm.require(perm.may_change_contract(actor, contract),
+                 "只有登记该合同的科技局或其上级科技局可以变更或终止合同")
 
 
 def ensure_amendable(actor, contract: Contract) -> None:
@@ -455,9 +462,14 @@ class ContractFilters:
     match_id: int | None = None
     source: str | None = None
 
+    def __post_init__(self):
+        validation.check_year(self.year)
+        validation.check_ids(self, "org_id", "match_id")
+
 
 def filtered_query(viewer, f: ContractFilters, *, as_system: bool = False):
     """as_system: the CLI/system reads everything; a None viewer otherwise sees nothing."""
+    validation.check_year(f.year)
     stmt = select(Contract)
     vis = None if as_system else visible_clause(viewer)
     if vis is not None:

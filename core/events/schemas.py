@@ -1,7 +1,7 @@
 """Schemas of matchmaking events (对接活动)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import (
@@ -14,7 +14,7 @@ from pydantic import (
 
 from core import validation
 from core.events.vocab import EventKind
-from core.schemas import Name, Schema
+from core.schemas import DbId, Name, Schema, UtcDateTime
 
 
 class EventIn(Schema):
@@ -23,11 +23,11 @@ class EventIn(Schema):
     held_on: date
     region: str
     venue: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
-    organizer_org_id: int | None = None
+    organizer_org_id: DbId | None = None
     attendance: int = Field(default=0, ge=0, le=1_000_000)
     enterprises: int = Field(default=0, ge=0, le=1_000_000)
     matches_made: int = Field(default=0, ge=0, le=1_000_000)
-    match_ids: list[int] = Field(default_factory=list, max_length=1000)
+    match_ids: list[DbId] = Field(default_factory=list, max_length=1000)
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] = ""
 
     _region = field_validator("region")(lambda v: validation.check_region(v))
@@ -39,11 +39,11 @@ class EventUpdate(Schema):
     held_on: date | None = None
     region: str | None = None
     venue: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    organizer_org_id: int | None = None
+    organizer_org_id: DbId | None = None
     attendance: int | None = Field(default=None, ge=0, le=1_000_000)
     enterprises: int | None = Field(default=None, ge=0, le=1_000_000)
     matches_made: int | None = Field(default=None, ge=0, le=1_000_000)
-    match_ids: list[int] | None = Field(default=None, max_length=1000)
+    match_ids: list[DbId] | None = Field(default=None, max_length=1000)
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
 
     _region = field_validator("region")(lambda v: v if v is None else validation.check_region(v))
@@ -63,4 +63,4 @@ class EventOut(BaseModel):
     matches_made: int
     match_ids: list[int]
     note: str
-    created_at: datetime
+    created_at: UtcDateTime

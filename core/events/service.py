@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit, regions
+from core import audit, regions, validation
 from core import permissions as perm
 from core.db import get_or_404
 from core.errors import ValidationFailed
@@ -73,9 +73,7 @@ def update(session: Session, actor, event_id: int, data: EventUpdate | dict) -> 
         if data.region is not None:
             perm.require_in_jurisdiction(actor, data.region, "活动地区")
     values = data.model_dump(exclude_unset=True)
-    for k in ("title", "held_on", "region", "kind", "attendance", "enterprises", "matches_made"):
-        if k in values and values[k] is None:
-            raise ValidationFailed("必填项不能为空", field=k)
+    validation.reject_nulls(Event, values)
     if "kind" in values:
         values["kind"] = str(values["kind"])
     if "match_ids" in values and "matches_made" not in values:
@@ -102,6 +100,7 @@ def list_events(session: Session, viewer, *, year: int | None = None, region: st
                 size: int = 50) -> tuple[list[Event], int]:
     if viewer is not None:
         perm.require(can_record(viewer), "只有科技局和技术经纪人可以查看对接活动")
+    validation.check_year(year)
     q = select(Event)
     inside = perm.region_clause(viewer, Event.region)
     if inside is not None:

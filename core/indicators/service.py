@@ -42,7 +42,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core import audit, regions
+from core import audit, regions, validation
 from core import permissions as perm
 from core.contracts.service import conversion_mode_of
 from core.contracts.vocab import (
@@ -581,6 +581,7 @@ def targets(session: Session, viewer, year: int, region: str | None = None,
             as_of: date | None = None) -> list[dict]:
     if viewer is not None:
         perm.require(can_view_indicators(viewer), "只有科技局和技术经纪人可以查看指标")
+    validation.check_year(year)
     q = select(IndicatorTarget).where(IndicatorTarget.year == year)
     if region:
         perm.require_in_jurisdiction(viewer, region)
@@ -636,13 +637,14 @@ def delete_target(session: Session, actor, target_id: int) -> None:
 
 # ----------------------------------------------------------------- summary, series, breakdowns
 
-def _check_view(viewer, region: str | None) -> str | None:
+def _check_view(viewer, region: str | None, year: int | None = None) -> str | None:
     """The region the view is for: the one asked for (inside the viewer's jurisdiction) or, for a
     bureau, its own region by default (core.permissions.scope_region)."""
     if viewer is not None:
         perm.require(can_view_indicators(viewer), "只有科技局和技术经纪人可以查看指标")
     if region is not None and not regions.is_valid(region):
         raise ValidationFailed(f"行政区划代码 {region} 不存在（GB/T 2260）", field="region")
+    validation.check_year(year)
     return perm.scope_region(viewer, region)
 
 
@@ -657,7 +659,7 @@ def _side_block(cur: list[Fact], ly: list[Fact], ly_full: list[Fact]) -> dict:
 @with_fact_cache
 def summary(session: Session, viewer, year: int, region: str | None = None, as_of: date | None = None) -> dict:
     """The dashboard: year to date (as_of, default today) against the same period last year."""
-    region = _check_view(viewer, region)
+    region = _check_view(viewer, region, year)
     as_of = as_of or default_as_of(year)
     start, end = ytd_bounds(year, as_of)
     ly_start, ly_end = same_period_last_year(start, end)
@@ -705,7 +707,7 @@ def summary(session: Session, viewer, year: int, region: str | None = None, as_o
 @with_fact_cache
 def series(session: Session, viewer, year: int, region: str | None = None, side: str = "seller") -> dict:
     """Monthly and quarterly figures for the year and last year, with cumulative totals."""
-    region = _check_view(viewer, region)
+    region = _check_view(viewer, region, year)
     cur = facts(session, date(year, 1, 1), date(year, 12, 31), region, side)
     ly = facts(session, date(year - 1, 1, 1), date(year - 1, 12, 31), region, side)
     gm, gl = group(cur, lambda f: f.registered_on.month), group(ly, lambda f: f.registered_on.month)
@@ -735,7 +737,7 @@ def breakdown(session: Session, viewer, year: int, by: str, region: str | None =
               quarter: int | None = None, month: int | None = None, as_of: date | None = None) -> dict:
     """One breakdown table (region, type, sub_type, field, seller_type, buyer_type, conversion,
     month, quarter) for a period; rows sum to the total exactly."""
-    region = _check_view(viewer, region)
+    region = _check_view(viewer, region, year)
     if side not in ("seller", "buyer"):
         raise ValidationFailed("side 应为 seller（输出）或 buyer（吸纳）", field="side")
     start, end = period_bounds(year, quarter, month)

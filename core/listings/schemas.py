@@ -1,7 +1,7 @@
 """Schemas of listings: technical problems (技术需求) and achievements (科技成果)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -22,6 +22,7 @@ from core.schemas import (
     Schema,
     Text,
     Title,
+    UtcDateTime,
     Yuan,
     check_fields,
     check_modes,
@@ -165,9 +166,9 @@ class ListingOut(BaseModel):
     contact_name: str | None
     contact_phone: str | None
     contact_visible: bool
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    published_at: UtcDateTime | None
     # problem
     description: str | None = None
     indicators: str | None = None

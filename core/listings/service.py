@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from core import audit, hooks, regions
+from core import audit, hooks, regions, validation
 from core import permissions as perm
 from core.db import get_or_404, local_day_bounds, utcnow
 from core.errors import InvalidTransition, NotFound, ValidationFailed
@@ -70,18 +70,22 @@ def create(session: Session, actor, kind: str, data: ProblemIn | AchievementIn, 
     return obj
 
 
-def update(session: Session, actor, kind: str, listing_id: int, data: ProblemUpdate | AchievementUpdate):
+def ensure_editable(session: Session, actor, kind: str, listing_id: int):
+    """The listing, if the actor may edit it (own organization); else PermissionDenied."""
     obj = get(session, kind, listing_id)
     if actor is not None:
         perm.require(perm.can_edit_listing(actor, obj), f"您只能修改本单位的{spec(kind).label}")
+    return obj
+
+
+def update(session: Session, actor, kind: str, listing_id: int, data: ProblemUpdate | AchievementUpdate):
+    obj = ensure_editable(session, actor, kind, listing_id)
     if obj.status == "closed":
         raise InvalidTransition(f"已关闭的{spec(kind).label}不能修改")
     values = data.model_dump(exclude_unset=True)
     if "patents" in values and values["patents"] is not None:
         values["patents"] = [dict(p) for p in values["patents"]]
-    for required in ("title", "description", "abstract", "region", "maturity"):
-        if required in values and values[required] is None:
-            raise ValidationFailed("必填项不能为空", field=required)
+    validation.reject_nulls(spec(kind).model, values)
     # Cross-field rules against the merged state.
     try:
         if kind == "problem":
@@ -98,15 +102,39 @@ def update(session: Session, actor, kind: str, listing_id: int, data: ProblemUpd
     return obj
 
 
+def _may_transition(actor, obj, to_status: str) -> bool:
+    """Review of crawled/imported listings is the bureau's; every other move the owner's."""
+    if obj.status == "pending_review" and to_status in ("published", "closed"):
+        return perm.can_review_listing(actor)
+    return perm.can_edit_listing(actor, obj)
+
+
+def actions(viewer, obj) -> list[str]:
+    """What the viewer may do with the listing now (buttons on pages): ``review_publish`` and
+    ``review_reject`` (bureau review), ``edit``, ``publish``, ``close``; each one is accepted by
+    :func:`update` / :func:`transition`."""
+    allowed = spec(obj.kind).transitions.get(obj.status, set())
+    acts = []
+    if obj.status == "pending_review" and perm.can_review_listing(viewer):
+        acts += [a for a, to in (("review_publish", "published"), ("review_reject", "closed")) if to in allowed]
+    if obj.status != "closed" and perm.can_edit_listing(viewer, obj):
+        acts.append("edit")
+    if obj.status == "draft" and "published" in allowed and _may_transition(viewer, obj, "published"):
+        acts.append("publish")
+    if (obj.status not in ("draft", "pending_review") and "closed" in allowed
+            and _may_transition(viewer, obj, "closed")):
+        acts.append("close")
+    return acts
+
+
 def transition(session: Session, actor, kind: str, listing_id: int, to_status: str, reason: str = ""):
     """Change status along the allowed transitions (publish, close, ...)."""
     sp = spec(kind)
     obj = get(session, kind, listing_id)
-    if actor is not None:
+    if actor is not None and not _may_transition(actor, obj, to_status):
         if obj.status == "pending_review" and to_status in ("published", "closed"):
-            perm.require(perm.can_review_listing(actor), "只有科技局可以审核待发布的信息")
-        else:
-            perm.require(perm.can_edit_listing(actor, obj), f"您只能操作本单位的{sp.label}")
+            perm.require(False, "只有科技局可以审核待发布的信息")
+        perm.require(False, f"您只能操作本单位的{sp.label}")
     if to_status not in {s.value for s in sp.statuses}:
         raise ValidationFailed(f"未知的状态：{to_status}", field="status", code="unknown_status")
     if to_status not in sp.transitions.get(obj.status, set()):
@@ -153,6 +181,9 @@ class ListingFilters:
     mode: str | None = None  # cooperation mode (problems) or transfer mode (achievements)
     created_from: date | None = None
     created_to: date | None = None
+
+    def __post_init__(self):
+        validation.check_ids(self, "org_id")
 
 
 def json_contains(session: Session, column, value: str):

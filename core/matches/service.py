@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,7 +31,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from core import audit, regions
+from core import audit, regions, validation
 from core import permissions as perm
 from core.db import get_or_404, utcnow
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -47,6 +48,7 @@ from core.matches.vocab import (
 from core.models import Achievement, Match, MatchReview, TechProblem, User
 from core.models.contracts import Contract
 from core.notifications import service as notifications
+from core.schemas import MAX_DAYS, MAX_ID
 from core.vocab import Role
 
 
@@ -80,6 +82,14 @@ def _move(session: Session, m: Match, actor, action: str, to: str, **kw) -> Matc
 
 
 def _clean(text: str | None, limit: int = 1000) -> str:
+    try:
+        validation.check_text(text or "")
+    except ValueError as e:
+        raise ValidationFailed(str(e)) from None
+    return _clean_text(text, limit)
+
+
+def _clean_text(text: str | None, limit: int = 1000) -> str:
     text = (text or "").strip()
     if len(text) > limit:
         raise ValidationFailed(f"说明不能超过 {limit} 字", field="comment")
@@ -413,6 +423,9 @@ class QueueFilters:
     q: str | None = None                # substring of either title
     sort: str = "score"                 # "score" | "oldest" | "newest"
 
+    def __post_init__(self):
+        validation.check_ids(self, "problem_id", "achievement_id")
+
 
 def _queue_stmt(session: Session, actor, f: QueueFilters):
     P, A = aliased(TechProblem), aliased(Achievement)
@@ -435,6 +448,11 @@ def _queue_stmt(session: Session, actor, f: QueueFilters):
         stmt = stmt.where(Match.score >= f.min_score)
     if f.max_score is not None:
         stmt = stmt.where(Match.score <= f.max_score)
+    for name in ("min_score", "max_score", "min_age_days", "max_age_days"):
+        v = getattr(f, name)
+        upper = 1 if name.endswith("score") else MAX_DAYS
+        if v is not None and not (math.isfinite(v) and 0 <= v <= upper):
+            raise ValidationFailed(f"{name} 应在 0 到 {upper} 之间", field=name)
     now = utcnow()
     if f.min_age_days is not None:
         stmt = stmt.where(Match.proposed_at <= now - timedelta(days=f.min_age_days))
@@ -444,7 +462,7 @@ def _queue_stmt(session: Session, actor, f: QueueFilters):
         stmt = stmt.where(Match.assigned_broker_id == actor.id)
     elif f.assigned == "unassigned":
         stmt = stmt.where(Match.assigned_broker_id.is_(None))
-    elif f.assigned and str(f.assigned).isdigit():
+    elif f.assigned and str(f.assigned).isdigit() and int(f.assigned) <= MAX_ID:
         stmt = stmt.where(Match.assigned_broker_id == int(f.assigned))
     if f.problem_id:
         stmt = stmt.where(Match.problem_id == f.problem_id)
@@ -571,6 +589,19 @@ def to_out(session: Session, viewer, m: Match, *, detail: bool = False) -> dict:
     return d
 
 
+def can_refresh(user, listing) -> bool:
+    """Recompute a listing's proposals now: the reviewers and the listing's editors."""
+    return perm.can_review_matches(user) or perm.can_edit_listing(user, listing)
+
+
+def refreshable_listing(session: Session, actor, kind: str, listing_id: int):
+    """The listing whose proposals the actor may recompute now (:func:`can_refresh`); the
+    caller runs the matcher (core does not import it)."""
+    obj = listings.get_for(session, actor, kind, listing_id)
+    perm.require(can_refresh(actor, obj), "您无权重新计算推荐")
+    return obj
+
+
 def allowed_actions(viewer, m: Match) -> list[str]:
     """What the viewer may do next (for buttons on pages)."""
     if not perm.can_review_matches(viewer):
@@ -580,6 +611,8 @@ def allowed_actions(viewer, m: Match) -> list[str]:
     acts = []
     if m.status not in ("rejected", "withdrawn", "contracted", "failed"):
         acts.append("assign")
+        if viewer.role == Role.broker and m.assigned_broker_id is None:
+            acts.append("claim")  # assign to oneself
     if m.status == "proposed":
         acts += ["accept", "reject"]
     elif m.status == "accepted":
@@ -600,4 +633,4 @@ __all__ = ["MatchStatus", "RejectReason", "ACCEPTED_STATUSES", "QueueFilters", "
            "withdraw", "withdraw_for_listing", "assign", "accept", "reject", "introduce", "set_stage",
            "mark_contracted", "queue", "pipeline", "counts", "for_listing", "get", "get_for", "find_pair",
            "to_out", "history",
-           "can_view", "allowed_actions", "propose_many", "reason_choices", "status_choices", "refresh_score"]
+           "can_view", "allowed_actions", "can_refresh", "refreshable_listing", "propose_many", "reason_choices", "status_choices", "refresh_score"]

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import DB
+from api.params import Id
 from core.accounts import service as accounts
 from core.errors import DomainError, ValidationFailed
 from web.security import Bureau, csrf_protect
@@ -25,7 +26,7 @@ def account_list(request: Request, db: DB, user: Bureau, status: str = "pending"
 
 
 @router.post("/bureau/accounts/{user_id:int}/{decision}")
-def account_decide(request: Request, db: DB, user: Bureau, user_id: int, decision: str):
+def account_decide(request: Request, db: DB, user: Bureau, user_id: Id, decision: str):
     if decision not in ("approve", "reject"):
         raise ValidationFailed("未知的操作")
     try:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import DB
+from api.params import Id, PageNo
 from core.errors import DomainError, ValidationFailed
 from core.matches import service as matches
 from core.matches.vocab import MatchStatus, RejectReason
@@ -45,7 +46,7 @@ def _queue_filters(qp) -> tuple[matches.QueueFilters, dict]:
 
 
 @router.get("/broker/queue")
-def queue(request: Request, db: DB, user: BrokerOrBureau, page: int = 1):
+def queue(request: Request, db: DB, user: BrokerOrBureau, page: PageNo = 1):
     f, raw = _queue_filters(request.query_params)
     try:
         items, total = matches.queue(db, user, f, page=max(1, page), size=PAGE_SIZE)
@@ -64,7 +65,7 @@ def queue(request: Request, db: DB, user: BrokerOrBureau, page: int = 1):
 
 
 @router.post("/broker/matches/{match_id:int}/{action}")
-async def act(request: Request, db: DB, user: BrokerOrBureau, match_id: int, action: str):
+async def act(request: Request, db: DB, user: BrokerOrBureau, match_id: Id, action: str):
     form = await request.form()
     comment = forms.text(form, "comment")
     back = forms.local_path(forms.text(form, "return_to"), f"/matches/{match_id}")
@@ -130,7 +131,7 @@ async def bulk(request: Request, db: DB, user: BrokerOrBureau):
 
 
 @router.get("/matches/{match_id:int}")
-def match_detail(request: Request, db: DB, user: LoggedIn, match_id: int):
+def match_detail(request: Request, db: DB, user: LoggedIn, match_id: Id):
     m = matches.get_for(db, user, match_id)
     out = matches.to_out(db, user, m, detail=True)
     from core.qualification.service import need_for_problem
@@ -143,7 +144,7 @@ def match_detail(request: Request, db: DB, user: LoggedIn, match_id: int):
 
 
 @router.get("/broker/matches/{match_id:int}")
-def broker_match(match_id: int, user: BrokerOrBureau):
+def broker_match(match_id: Id, user: BrokerOrBureau):
     return RedirectResponse(f"/matches/{match_id}", status_code=303)
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import DB
+from api.params import Id, IdQuery, PageNo
 from api.responses import download
 from core import regions
 from core.contracts import exports as contract_exports
@@ -126,7 +127,7 @@ def _match_for_contract(db, user, match_id: int | None):
 
 
 @router.get("/contracts/new")
-def contract_new(request: Request, db: DB, user: BrokerOrBureau, match_id: int | None = None):
+def contract_new(request: Request, db: DB, user: BrokerOrBureau, match_id: IdQuery = None):
     if user.role == "broker" and not match_id:
         raise ValidationFailed("技术经纪人请从对接详情页为自己负责的撮合登记合同")
     return _contract_form(request, match=_match_for_contract(db, user, match_id))
@@ -156,7 +157,7 @@ async def contract_create(request: Request, db: DB, user: BrokerOrBureau):
 
 
 @router.get("/contracts/{contract_id:int}")
-def contract_detail(request: Request, db: DB, user: LoggedIn, contract_id: int):
+def contract_detail(request: Request, db: DB, user: LoggedIn, contract_id: Id):
     c = contracts.get_for(db, user, contract_id)
     out = contracts.to_out(db, c)
     return render(request, "bureau/contract.html", {
@@ -166,14 +167,14 @@ def contract_detail(request: Request, db: DB, user: LoggedIn, contract_id: int):
 
 
 @router.get("/contracts/{contract_id:int}/amend")
-def contract_amend_form(request: Request, db: DB, user: Bureau, contract_id: int):
+def contract_amend_form(request: Request, db: DB, user: Bureau, contract_id: Id):
     c = contracts.get_for(db, user, contract_id)
     contracts.ensure_amendable(user, c)
     return _contract_form(request, contract=c)
 
 
 @router.post("/contracts/{contract_id:int}/amend")
-async def contract_amend(request: Request, db: DB, user: Bureau, contract_id: int):
+async def contract_amend(request: Request, db: DB, user: Bureau, contract_id: Id):
     form = await request.form()
     payload, early = _amend_payload(form)
 
@@ -198,14 +199,14 @@ def _terminate_form(request, db, c, values: dict, errors=None, general=None, sta
 
 
 @router.get("/contracts/{contract_id:int}/terminate")
-def contract_terminate_form(request: Request, db: DB, user: Bureau, contract_id: int):
+def contract_terminate_form(request: Request, db: DB, user: Bureau, contract_id: Id):
     c = contracts.get_for(db, user, contract_id)
     contracts.ensure_terminable(user, c)
     return _terminate_form(request, db, c, {"terminated_on": local_today().isoformat()})
 
 
 @router.post("/contracts/{contract_id:int}/terminate")
-async def contract_terminate(request: Request, db: DB, user: Bureau, contract_id: int):
+async def contract_terminate(request: Request, db: DB, user: Bureau, contract_id: Id):
     form = await request.form()
     values = {k: forms.text(form, k) for k in ("reason", "terminated_on")}
     c, fe = forms.submit(db, lambda: contracts.terminate(db, user, contract_id, {k: v for k, v in values.items() if v}))
@@ -260,7 +261,7 @@ def _contract_filters(qp) -> tuple[contracts.ContractFilters, dict]:
 
 
 @router.get("/bureau/contracts")
-def contract_list(request: Request, db: DB, user: Bureau, page: int = 1):
+def contract_list(request: Request, db: DB, user: Bureau, page: PageNo = 1):
     f, raw = _contract_filters(request.query_params)
     items, total = contracts.list_for(db, user, f, page=max(1, page), size=20)
     query = {k: v for k, v in raw.items() if v}

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import DB
+from api.params import Id
 from core.db import local_today
 from core.events import service as events
 from core.events.vocab import EventKind
@@ -62,14 +63,14 @@ def _event_form(request, ev, values, errors=None, general=None, status=200):
 
 
 @router.get("/bureau/events/{event_id:int}/edit")
-def event_edit(request: Request, db: DB, user: Bureau, event_id: int):
+def event_edit(request: Request, db: DB, user: Bureau, event_id: Id):
 
     ev = events.get(db, event_id)
     return _event_form(request, ev, _event_values(ev))
 
 
 @router.post("/bureau/events/{event_id:int}/edit")
-async def event_update(request: Request, db: DB, user: Bureau, event_id: int):
+async def event_update(request: Request, db: DB, user: Bureau, event_id: Id):
 
     form = await request.form()
     values = {k: forms.text(form, k) for k in EVENT_FIELDS}
@@ -84,13 +85,13 @@ async def event_update(request: Request, db: DB, user: Bureau, event_id: int):
 
 
 @router.get("/bureau/events/{event_id:int}/delete")
-def event_delete_confirm(request: Request, db: DB, user: Bureau, event_id: int):
+def event_delete_confirm(request: Request, db: DB, user: Bureau, event_id: Id):
     return render(request, "bureau/event_delete.html", {"ev": events.get(db, event_id),
                                                          "kinds": EventKind.choices()})
 
 
 @router.post("/bureau/events/{event_id:int}/delete")
-def event_delete(request: Request, db: DB, user: Bureau, event_id: int):
+def event_delete(request: Request, db: DB, user: Bureau, event_id: Id):
 
     ev = events.get(db, event_id)
     title, year = ev.title, ev.held_on.year

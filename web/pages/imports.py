@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
 
 from api.deps import DB
+from api.params import PageNo
 from api.responses import download
 from core.errors import DomainError, ValidationFailed
 from core.imports import service as importers
@@ -64,7 +65,7 @@ async def import_upload(request: Request, db: DB, user: Bureau):
 # ----------------------------------------------------------------- review of imported/crawled listings
 
 @router.get("/bureau/review")
-def review_page(request: Request, db: DB, user: Bureau, kind: str = "problem", page: int = 1):
+def review_page(request: Request, db: DB, user: Bureau, kind: str = "problem", page: PageNo = 1):
 
     kind = kind if kind in ("problem", "achievement") else "problem"
     items, total = listings.list_for(db, user, kind, listings.ListingFilters(status="pending_review"),

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import DB
+from api.params import Id
 from api.responses import download
 from core.errors import ValidationFailed
 from core.indicators import exports as indicator_exports
@@ -91,7 +92,7 @@ async def targets_save(request: Request, db: DB, user: Bureau):
 
 
 @router.post("/bureau/targets/{target_id:int}/delete")
-def targets_delete(request: Request, db: DB, user: Bureau, target_id: int, year: str | None = None):
+def targets_delete(request: Request, db: DB, user: Bureau, target_id: Id, year: str | None = None):
 
     indicators.delete_target(db, user, target_id)
     db.commit()

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from api.deps import DB
+from api.params import Id, PageNo
 from core import permissions as perm
 from core.attachments import service as attachments
 from core.errors import DomainError, NotFound
@@ -111,7 +112,7 @@ def _render_form(request, kind, *, obj=None, values=None, errors=None, general=N
     }, status_code=status)
 
 
-async def _upload_files(db, user, kind: str, listing_id: int, form) -> int:
+async def _upload_files(db, user, kind: str, listing_id: Id, form) -> int:
     n = 0
     for f in form.getlist("files"):
         if isinstance(f, UploadFile) and f.filename:
@@ -169,18 +170,18 @@ async def problem_create(request: Request, db: DB, user: Enterprise):
 
 
 @router.get("/problems/{listing_id:int}/edit")
-def problem_edit(request: Request, db: DB, user: Enterprise, listing_id: int):
+def problem_edit(request: Request, db: DB, user: Enterprise, listing_id: Id):
     obj = _editable(db, user, "problem", listing_id)
     return _render_form(request, "problem", obj=obj)
 
 
 @router.post("/problems/{listing_id:int}/edit")
-async def problem_update(request: Request, db: DB, user: Enterprise, listing_id: int):
+async def problem_update(request: Request, db: DB, user: Enterprise, listing_id: Id):
     return await _save(request, db, user, "problem", _editable(db, user, "problem", listing_id))
 
 
 @router.get("/my/problems")
-def my_problems(request: Request, db: DB, user: Enterprise, page: int = 1):
+def my_problems(request: Request, db: DB, user: Enterprise, page: PageNo = 1):
     return _my(request, db, user, "problem", page)
 
 
@@ -197,21 +198,21 @@ async def achievement_create(request: Request, db: DB, user: University):
 
 
 @router.get("/achievements/{listing_id:int}/edit")
-def achievement_edit(request: Request, db: DB, user: University, listing_id: int):
+def achievement_edit(request: Request, db: DB, user: University, listing_id: Id):
     return _render_form(request, "achievement", obj=_editable(db, user, "achievement", listing_id))
 
 
 @router.post("/achievements/{listing_id:int}/edit")
-async def achievement_update(request: Request, db: DB, user: University, listing_id: int):
+async def achievement_update(request: Request, db: DB, user: University, listing_id: Id):
     return await _save(request, db, user, "achievement", _editable(db, user, "achievement", listing_id))
 
 
 @router.get("/my/achievements")
-def my_achievements(request: Request, db: DB, user: University, page: int = 1):
+def my_achievements(request: Request, db: DB, user: University, page: PageNo = 1):
     return _my(request, db, user, "achievement", page)
 
 
-def _editable(db, user, kind: str, listing_id: int):
+def _editable(db, user, kind: str, listing_id: Id):
     obj = listings.get_for(db, user, kind, listing_id)
     perm.require(perm.can_edit_listing(user, obj), f"您只能修改本单位的{listings.spec(kind).label}")
     return obj
@@ -229,12 +230,12 @@ def _my(request, db, user, kind: str, page: int):
 
 # ----------------------------------------------------------------- both kinds
 
-def _detail(request: Request, db, user, kind: str, listing_id: int):
+def _detail(request: Request, db, user, kind: str, listing_id: Id):
     obj = listings.get_for(db, user, kind, listing_id)
     out = listings.to_out(db, user, obj)
     return render(request, "listings/detail.html", {
         "kind": kind, "obj": obj, "out": out, "can_edit": perm.can_edit_listing(user, obj),
-        "can_review": obj.status == "pending_review" and perm.can_review_listing(user),
+        "actions": listings.actions(user, obj),
         "can_review_matches": perm.can_review_matches(user),
         "similar": views.more_like_this(db, user, kind, obj.id),
         **views.proposals_context(db, user, kind, obj),
@@ -242,17 +243,17 @@ def _detail(request: Request, db, user, kind: str, listing_id: int):
 
 
 @router.get("/problems/{listing_id:int}")
-def problem_detail(request: Request, db: DB, user: PageUser, listing_id: int):
+def problem_detail(request: Request, db: DB, user: PageUser, listing_id: Id):
     return _detail(request, db, user, "problem", listing_id)
 
 
 @router.get("/achievements/{listing_id:int}")
-def achievement_detail(request: Request, db: DB, user: PageUser, listing_id: int):
+def achievement_detail(request: Request, db: DB, user: PageUser, listing_id: Id):
     return _detail(request, db, user, "achievement", listing_id)
 
 
 @router.post("/{path:str}/{listing_id:int}/status")
-async def change_status(request: Request, db: DB, user: LoggedIn, path: str, listing_id: int):
+async def change_status(request: Request, db: DB, user: LoggedIn, path: str, listing_id: Id):
     kind = KIND_OF_PATH.get(path)
     if kind is None:
         raise NotFound("页面不存在")
@@ -273,7 +274,7 @@ async def change_status(request: Request, db: DB, user: LoggedIn, path: str, lis
 
 
 @router.post("/{path:str}/{listing_id:int}/attachments")
-async def upload(request: Request, db: DB, user: LoggedIn, path: str, listing_id: int):
+async def upload(request: Request, db: DB, user: LoggedIn, path: str, listing_id: Id):
     kind = KIND_OF_PATH.get(path)
     if kind is None:
         raise NotFound("页面不存在")
@@ -287,6 +288,6 @@ async def upload(request: Request, db: DB, user: LoggedIn, path: str, listing_id
 
 
 @router.get("/attachments/{attachment_id:int}")
-def download(db: DB, user: PageUser, attachment_id: int):
+def download(db: DB, user: PageUser, attachment_id: Id):
     att, path = attachments.get_for_download(db, user, attachment_id)
     return FileResponse(path, media_type=att.content_type, filename=att.filename)
