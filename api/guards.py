@@ -36,5 +36,6 @@ def contract_changeable():
     def guard(db: DB, user: CurrentUser, contract_id: Id) -> None:
         from core.contracts import service as contracts
 
+        perm.require(contracts.can_manage(user), "只有科技局可以变更或终止技术合同")
         contracts.ensure_may_change(user, contracts.get_for(db, user, contract_id))
     return Depends(guard)

@@ -462,7 +462,9 @@ def _queue_stmt(session: Session, actor, f: QueueFilters):
         stmt = stmt.where(Match.assigned_broker_id == actor.id)
     elif f.assigned == "unassigned":
         stmt = stmt.where(Match.assigned_broker_id.is_(None))
-    elif f.assigned and str(f.assigned).isdigit() and int(f.assigned) <= MAX_ID:
+    elif f.assigned:
+        if not (str(f.assigned).isdigit() and 1 <= int(f.assigned) <= MAX_ID):
+            raise ValidationFailed("assigned 应为 me、unassigned 或经纪人的用户编号", field="assigned")
         stmt = stmt.where(Match.assigned_broker_id == int(f.assigned))
     if f.problem_id:
         stmt = stmt.where(Match.problem_id == f.problem_id)
