@@ -4,10 +4,28 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError, validation_failed_from_pydantic
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str  # Chinese
+    field: str | None = None
+    details: list[dict] | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx answer of the API (documented once for all routes, see :data:`RESPONSES`)."""
+
+    error: ErrorDetail
+
+
+#: Documented on every route: 4xx answers are ``ErrorOut`` (FastAPI's default 422 schema,
+#: ``{"detail": …}``, is not what the API sends).
+RESPONSES = {"4XX": {"model": ErrorOut, "description": "错误：code、中文 message、出错的字段"}}
+
 
 _HTTP_MESSAGES = {404: ("not_found", "请求的资源不存在"), 405: ("method_not_allowed", "不支持该请求方法"),
                   401: ("not_authenticated", "请先登录"), 403: ("forbidden", "您没有权限"),

@@ -36,6 +36,7 @@ def create_app() -> FastAPI:
         redoc_url="/api/redoc",
         openapi_url="/api/openapi.json",
         dependencies=[Depends(plain_text_params)],
+        responses=errors.RESPONSES,
     )
     app.add_middleware(
         SessionMiddleware,
