@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import DomainError, validation_failed_from_pydantic
 
+
 class ErrorDetail(BaseModel):
     code: str
     message: str  # Chinese
