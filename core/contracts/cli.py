@@ -21,6 +21,24 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+#: ``--as EMAIL``: act as that account, with its permissions and its jurisdiction (a bureau
+#: exports its own region, core.permissions); without it the CLI reads everything (system).
+AsAccount = Annotated[str | None, typer.Option("--as", help="以该账号（邮箱）的权限与管辖范围执行；省略为系统（全部）")]
+
+
+def _viewer(session, email: str | None):
+    if not email:
+        return None
+    from sqlalchemy import func, select
+
+    from core.models import User
+
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or not user.is_active:
+        _fail(f"账号 {email} 不存在或已停用")
+    return user
+
+
 def _write(content: bytes, filename: str, out: Path | None) -> None:
     path = out or Path(filename)
     if path.is_dir():
@@ -36,6 +54,7 @@ def export_contracts(
     side: Annotated[str, typer.Option(help="seller（输出）或 buyer（吸纳）")] = "seller",
     fmt: Annotated[str, typer.Option("--format", help="xlsx 或 csv")] = "xlsx",
     out: Annotated[Path | None, typer.Option(help="输出文件或目录")] = None,
+    as_account: AsAccount = None,
 ) -> None:
     """Export the technology-contract list."""
     from core.contracts.service import ContractFilters
@@ -44,8 +63,9 @@ def export_contracts(
 
     try:
         with session_scope() as s:
+            viewer = _viewer(s, as_account)
             content, name, _ = contract_exports.export_contracts(
-                s, None, ContractFilters(year=year, region=region, side=side), fmt, as_system=True)
+                s, viewer, ContractFilters(year=year, region=region, side=side), fmt, as_system=viewer is None)
     except DomainError as e:
         _fail(e.message)
     _write(content, name, out)
@@ -58,6 +78,7 @@ def export_indicators(
     fmt: Annotated[str, typer.Option("--format", help="xlsx 或 csv")] = "xlsx",
     table: Annotated[str | None, typer.Option(help="CSV 时选择的表名，如 按技术领域")] = None,
     out: Annotated[Path | None, typer.Option(help="输出文件或目录")] = None,
+    as_account: AsAccount = None,
 ) -> None:
     """Export the indicator tables (summary, targets, months, regions, types, fields, 成果转化)."""
     from core.db import session_scope
@@ -65,7 +86,8 @@ def export_indicators(
 
     try:
         with session_scope() as s:
-            content, name, _ = indicator_exports.export_indicators(s, None, year, region, fmt, table)
+            content, name, _ = indicator_exports.export_indicators(s, _viewer(s, as_account), year, region, fmt,
+                                                                   table)
     except DomainError as e:
         _fail(e.message)
     _write(content, name, out)
@@ -74,6 +96,7 @@ def export_indicators(
 def indicators_command(
     year: Annotated[int, typer.Option(help="年度")] = local_today().year,
     region: Annotated[str | None, typer.Option(help="行政区划代码，如 330400")] = None,
+    as_account: AsAccount = None,
 ) -> None:
     """打印年度指标、目标进度与年末预测。"""
     from core.db import session_scope
@@ -83,7 +106,7 @@ def indicators_command(
 
     try:
         with session_scope() as s:
-            sm = indicators.summary(s, None, year, region)
+            sm = indicators.summary(s, _viewer(s, as_account), year, region)
     except DomainError as e:
         _fail(e.message)
     c, a = sm["contracts"], sm["absorbed"]

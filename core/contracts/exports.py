@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from core import permissions as perm
 from core import regions
 from core.contracts import service as contract_service
 from core.contracts.schemas import ContractOut
@@ -47,7 +48,8 @@ def export_contracts(session: Session, viewer, filters: contract_service.Contrac
     f = filters or contract_service.ContractFilters()
     items = contract_service.all_for(session, viewer, f, as_system=as_system)
     table = contracts_table([contract_service.to_out(session, c, with_history=False) for c in items])
-    stem = f"技术合同_{f.year or '全部'}" + (f"_{regions.name(f.region)}" if f.region else "")
+    where = f.region or (None if as_system else perm.jurisdiction(viewer))
+    stem = f"技术合同_{f.year or '全部'}" + (f"_{regions.name(where)}" if where else "")
     if fmt == "csv":
         return to_csv(table), stem + ".csv", CSV_TYPE
     return to_xlsx([table]), stem + ".xlsx", XLSX_TYPE

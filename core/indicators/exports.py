@@ -93,6 +93,7 @@ def export_indicators(session: Session, viewer, year: int, region: str | None = 
                       table: str | None = None, as_of: date | None = None) -> tuple[bytes, str, str]:
     if viewer is not None:
         perm.require(indicators.can_view_indicators(viewer), "只有科技局和技术经纪人可以导出指标")
+        region = perm.scope_region(viewer, region)  # a bureau's export opens on its own region
     tables = indicator_tables(session, viewer, year, region, as_of)
     stem = f"科技指标_{year}" + (f"_{regions.name(region)}" if region else "")
     if fmt == "csv":

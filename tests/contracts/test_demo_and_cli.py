@@ -65,3 +65,30 @@ def test_cli_export_and_indicators(settings, db, tmp_path):
     assert r.exit_code == 0 and "100.00" in r.output, r.output
     r = runner.invoke(cli.app, ["export", "indicators", "--year", "2026", "--region", "999999"])
     assert r.exit_code == 1 and "不存在" in r.output
+
+
+def test_cli_acts_for_an_account_and_its_jurisdiction(settings, db, factory, tmp_path):
+    """`--as EMAIL`: the CLI applies the same jurisdiction as the API and the pages."""
+    from typer.testing import CliRunner
+
+    from core import cli
+    from core.contracts import service as contracts
+    from tests.contract_helpers import contract_data
+
+    hn = factory.user("bureau", org=factory.org("bureau", region="330481", name="海宁市科学技术局"))
+    contracts.register(db, None, contract_data(seller={"name": "海宁甲公司", "region": "330481",
+                                                       "party_type": "enterprise"}))
+    contracts.register(db, None, contract_data())  # 杭州 seller, 平湖 buyer: outside 海宁
+    db.commit()
+    runner = CliRunner()
+    r = runner.invoke(cli.app, ["export", "contracts", "--format", "csv", "--out", str(tmp_path / "all.csv")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli.app, ["export", "contracts", "--format", "csv", "--as", hn.email,
+                                "--out", str(tmp_path / "hn.csv")])
+    assert r.exit_code == 0, r.output
+    rows = lambda p: len((tmp_path / p).read_text(encoding="utf-8-sig").strip().splitlines())  # noqa: E731
+    assert rows("all.csv") == 2 + 2 and rows("hn.csv") == 1 + 2  # header + contracts + 合计
+    r = runner.invoke(cli.app, ["indicators", "--year", "2026", "--as", hn.email])
+    assert r.exit_code == 0 and "海宁" in r.output, r.output
+    r = runner.invoke(cli.app, ["indicators", "--year", "2026", "--region", "330100", "--as", hn.email])
+    assert r.exit_code == 1 and "管辖范围" in r.output, r.output
