@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from core import permissions as perm
 from core.indicators import service as indicators
 from core.money import to_wan
+from core.settings import get_settings
 
 BREAKDOWN_VIEWS = [
     ("region", "seller", "按地区（输出）"),
@@ -59,9 +61,6 @@ def headline(session: Session, year: int, viewer=None) -> dict:
     """Public headline figures for the home page (aggregates only; system view), for the
     viewer's jurisdiction when a bureau account looks, else for the platform's region
     (settings.platform_region; all regions by default). ``region_name`` names that region."""
-    from core import permissions as perm
-    from core.settings import get_settings
-
     region = perm.jurisdiction(viewer) or get_settings().platform_region or None
     s = indicators.summary(session, None, year, region)
     c, a = s["contracts"], s["activities"]
