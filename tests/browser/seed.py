@@ -39,7 +39,9 @@ def main() -> None:
         uni = user("university", uni_org, "uni@example.com", "孙老师")
         food_org = org("institute", "320102", "江南食品研究院", 103)
         user("broker", org("broker_agency", "330400", "嘉兴技术转移中心", 104), "broker@example.com", "经纪人甲")
-        user("bureau", org("bureau", "330400", "嘉兴市科学技术局", 105), "bureau@example.com", "科技局李科长")
+        # The province's bureau: its jurisdiction covers the 杭州 seller and the 嘉善 buyer of the
+        # journeys' contract, and the province target (a city bureau sees only its own region).
+        user("bureau", org("bureau", "330000", "浙江省科学技术厅", 105), "bureau@example.com", "科技局李科长")
         s.flush()
         ids = []
         for a in ACHIEVEMENTS:
