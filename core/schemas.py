@@ -41,7 +41,7 @@ FIELD_LABELS = {
 MAX_TITLE = 200
 
 
-#: Database ids are 64-bit signed integers (BIGINT on PostgreSQL, INTEGER on SQLite).
+#: Largest database id (PostgreSQL INTEGER primary keys), see core.validation.
 MAX_ID = validation.MAX_ID
 
 

@@ -88,8 +88,9 @@ def reject_nulls(model, values: dict) -> None:
             raise ValidationFailed("必填项不能为空", field=k)
 
 
-#: Database ids are 64-bit signed integers (BIGINT on PostgreSQL, INTEGER on SQLite).
-MAX_ID = 2**63 - 1
+#: Primary keys are INTEGER columns: 32-bit signed on PostgreSQL (64-bit on SQLite), so the
+#: portable bound is PostgreSQL's.
+MAX_ID = 2**31 - 1
 
 
 def check_ids(obj, *names: str) -> None:

@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import auth_headers
 
 HUGE = "99999999999999999999"  # beyond 64 bits
+MID = str(2**40)  # fits SQLite's INTEGER, not PostgreSQL's
 CJK = re.compile("[\u4e00-\u9fff]")
 
 
@@ -40,6 +41,9 @@ def test_ids_and_pages_beyond_64_bits(client, people):
                  f"/api/contracts?match_id={HUGE}", f"/api/matches?problem_id={HUGE}",
                  f"/api/matches?assigned={HUGE}", f"/api/users?page={HUGE}", f"/api/organizations/{HUGE}"):
         _chinese_4xx(client.get(path, headers=h), 404, 422)
+    for path in (f"/api/organizations/{MID}", f"/api/problems/{MID}", f"/api/contracts?org_id={MID}",
+                 f"/api/problems?org_id={MID}", f"/api/matches?achievement_id={MID}", f"/api/events/{MID}"):
+        _chinese_4xx(client.get(path, headers=h), 404, 405, 422)
     r = client.post("/api/contracts/0/link-match", json={"match_id": int(HUGE)}, headers=h)
     _chinese_4xx(r, 404, 422)
     r = client.post("/api/events", json={"title": "对接会", "held_on": "2026-05-01", "region": "330402",
