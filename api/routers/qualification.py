@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body
 
 from api.deps import DB, CurrentUser
 from api.json import exact
+from api.params import Id, Year, YearQuery
 from core.errors import NotFound
 from core.qualification import service as Q
 from core.qualification.assess import assess
@@ -36,7 +37,7 @@ def _check_out(check: Q.SelfCheck) -> dict:
 
 
 @router.get("/orgs/{org_id}", summary="企业画像与自测结果（仅本企业及其所在地科技局可见）")
-def self_check(db: DB, user: CurrentUser, org_id: int, year: int | None = None):
+def self_check(db: DB, user: CurrentUser, org_id: Id, year: YearQuery = None):
     check = Q.self_check(db, user, org_id, year)
     if check is None:
         raise NotFound("企业画像不存在")
@@ -44,20 +45,20 @@ def self_check(db: DB, user: CurrentUser, org_id: int, year: int | None = None):
 
 
 @router.put("/orgs/{org_id}", summary="保存企业画像（按评价年度；金额单位万元）并自测")
-def save(db: DB, user: CurrentUser, org_id: int, profile: Annotated[dict, Body()]):
+def save(db: DB, user: CurrentUser, org_id: Id, profile: Annotated[dict, Body()]):
     data = parse_profile(profile, StoredProfileIn)
     Q.save_profile(db, user, org_id, data)
     return exact(_check_out(Q.self_check(db, user, org_id, data.evaluation_year)))
 
 
 @router.post("/orgs/{org_id}/needs/{need}", status_code=201, summary="把差距转为技术需求草稿（ip、rd、conversion）")
-def create_need(db: DB, user: CurrentUser, org_id: int, need: str, year: int | None = None):
+def create_need(db: DB, user: CurrentUser, org_id: Id, need: str, year: YearQuery = None):
     qn = Q.create_draft_need(db, user, org_id, need, year)
     return {"problem_id": qn.problem_id, "need": qn.need, "reason": qn.reason}
 
 
 @router.get("/pool", summary="科技局梯度培育库：辖区企业梯度、目标、常见差距、提醒")
-def pool(db: DB, user: CurrentUser, year: int):
+def pool(db: DB, user: CurrentUser, year: Year):
     data = Q.pool(db, user, year)
     rows = [{"org_id": r.org.id, "name": r.org.name, "region": r.org.region, "rung": r.rung,
              "rung_label": r.rung_label, "sme_score": r.profile.sme_score if r.profile else None,

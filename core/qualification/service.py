@@ -27,27 +27,25 @@ from core.vocab import FIELDS, Role
 
 
 def jurisdiction_prefix(user) -> str | None:
-    """The region-code prefix of the organizations in a bureau user's jurisdiction; None means
-    every region (admin). The one place that defines a bureau's jurisdiction here — point it at
-    the shared rule in core/permissions.py when there is one."""
+    """The region-code prefix of the organizations in a bureau user's jurisdiction
+    (core.permissions.jurisdiction); None means every region (admin)."""
     if perm.has_role(user, Role.admin):
         return None
     if perm.has_role(user, Role.bureau):
-        return regions.prefix(user.org.region)
+        return regions.prefix(perm.jurisdiction(user))
     raise PermissionDenied("只有科技局可以查看辖区企业")
 
 
 def orgs_in_jurisdiction(user):
     """SQL filter: enterprises within this bureau's jurisdiction."""
     clause = Organization.kind == "enterprise"
-    pre = jurisdiction_prefix(user)
-    return clause if pre is None else clause & Organization.region.startswith(pre)
+    jurisdiction_prefix(user)  # bureau or admin only
+    inside = perm.region_clause(user, Organization.region)
+    return clause if inside is None else clause & inside
 
 
 def in_jurisdiction(user, org: Organization) -> bool:
-    if perm.has_role(user, Role.admin):
-        return True
-    return perm.has_role(user, Role.bureau) and org.region.startswith(jurisdiction_prefix(user))
+    return perm.is_staff(user) and perm.in_jurisdiction(user, org.region)
 
 
 def can_view_profile(user, org: Organization) -> bool:

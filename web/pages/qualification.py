@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from api.deps import DB
+from api.params import Id
 from core.db import local_today
 from core.errors import DomainError, ValidationFailed
 from core.qualification import exports as qx
@@ -160,7 +161,7 @@ def pool_page(request: Request, db: DB, user: Bureau, year: str | None = None):
 
 
 @router.get("/bureau/pool/{org_id:int}")
-def pool_enterprise(request: Request, db: DB, user: Bureau, org_id: int):
+def pool_enterprise(request: Request, db: DB, user: Bureau, org_id: Id):
     from core.models import Organization
 
     org = db.get(Organization, org_id)
