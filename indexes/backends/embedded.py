@@ -1,30 +1,46 @@
-"""Embedded backend: SQLite FTS5 (bm25) + a float32 vector matrix on disk, exact numpy search.
+"""Embedded backend: a tantivy keyword index (BM25 over the jieba tokens), an IVF first
+stage for dense search (faiss, 8-bit scalar quantised) with exact re-scoring of its top
+candidates, and a SQLite file for the stored documents and the filter columns.
 
 Layout under ``<root>`` (default ``<data_dir>/search``)::
 
-    CURRENT            name of the live version directory (switched atomically by a rebuild)
-    v0001/meta.sqlite  docs (one row per listing; row id = vector row), tags, fts5, meta
-    v0001/vectors.f32  row-major float32 matrix, row i = docs.row i
+    CURRENT                 name of the live version directory (switched atomically by a rebuild)
+    v0001/meta.sqlite       docs (one row per listing; row id = vector row), tags, meta
+    v0001/vectors.f32       row-major float32 matrix, row i = docs.row i (the exact vectors)
+    v0001/kw/               tantivy index: one document per listing (``row``, the weighted
+                            token text, and the filter fields kind / status / region /
+                            maturity / created / tag)
+    v0001/ann-<gen>.faiss   IVF-SQ8 over the vectors, ids = rows, as of meta ``gen`` <gen>
 
-Concurrency: one writer (the Celery worker or the CLI; a file lock serialises writers),
-any number of readers (API processes).  SQLite runs in WAL mode, so readers never
-block.  Every write bumps ``meta.gen`` and stamps the changed docs rows with it; a
-reader compares its generation on each query and reloads only the rows stamped after
-it (vectors are re-read for those rows from the file).  Rows are never moved: an
-update overwrites the row's vector in place, a delete leaves a tombstone, a full
-rebuild writes a new version directory and switches ``CURRENT``.
+Concurrency: one writer (the worker process or the CLI; a file lock serialises writers),
+any number of readers (web processes).  SQLite runs in WAL mode, so readers never block.
+Every write bumps ``meta.gen`` and stamps the changed docs rows with it, and commits the
+tantivy index; a reader compares its generation on each query and then loads only the rows
+stamped after it (their vectors from the file, into its matrix and its IVF), and reloads
+the tantivy searcher.  Rows are never moved: an update overwrites the row's vector in
+place, a delete leaves a tombstone, a full rebuild writes a new version directory and
+switches ``CURRENT``.
 
-Query-time filtering: kind, status, region prefix, maturity and created_at are kept
-as numpy arrays in memory (one mask per query, no SQL); fields / modes filters go
-through the in-memory tag masks.  Keyword hits are over-fetched by the inverse
-selectivity of the mask and then masked, with an unlimited fallback.  Very common query
-terms (``COMMON_FRACTION``) only add to the score of rows that match a rarer term, so that
-one frequent word does not make FTS5 compute bm25() for a fifth of the index.
+Keyword scoring keeps the old FTS5 weighting (title 3, body 1, keywords 2) as term
+frequencies in one field: the title's tokens are indexed three times, the keywords' twice;
+tantivy's BM25 (k1 1.2, b 0.75) and block-max WAND do the rest.  Filters are tantivy
+clauses that do not score.
+
+Dense search: below ``ANN_MIN_ROWS`` listings, or when the filters leave fewer than
+``EXACT_MAX`` rows, an exact scan of the float32 rows.  Otherwise the IVF returns
+``k + RESCORE_EXTRA`` (at least 2k) candidates among the rows the filters admit, and they are
+re-scored exactly from the float32 matrix: scores are the exact cosines, the ranking is the
+exact ranking of the candidates.  The writer trains the IVF when the index reaches
+``ANN_MIN_ROWS`` and again when it has grown by ``ANN_RETRAIN_GROWTH`` since; between
+trainings, new listings are added to it (readers add them to their copy as they sync), so a
+new listing is searchable without a rebuild.  Queries use one BLAS thread and one OpenMP
+thread (``threadpoolctl``): under contention a multi-threaded scan is slower, not faster.
 """
 from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -50,42 +66,63 @@ CREATE INDEX IF NOT EXISTS docs_gen ON docs(gen);
 CREATE TABLE IF NOT EXISTS tags (row INTEGER NOT NULL, t TEXT NOT NULL, tag TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tags_tag ON tags(t, tag);
 CREATE INDEX IF NOT EXISTS tags_row ON tags(row);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    title, body, keywords, tokenize = 'unicode61 remove_diacritics 0'
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
 """
 
-#: bm25 column weights: title, body, keywords
-BM25_WEIGHTS = (3.0, 1.0, 2.0)
-_W = ", ".join(map(str, BM25_WEIGHTS))
-#: FTS5 computes bm25() for every row that matches before it sorts, so a query term found in
-#: a fifth of the listings costs a fifth of the index. A term in more than this share of the
-#: listings (and in at least COMMON_MIN_DOCS of them) is "common": it adds to the score of
-#: the listings that match a rarer query term, but does not bring in listings by itself
-#: (Lucene's common-terms query). Corpora under COMMON_MIN_DOCS never split.
-COMMON_FRACTION = 0.05
-COMMON_MIN_DOCS = 2000
-# ties broken by row, so that both plans below return the same order
-SQL_FULL = f"SELECT rowid, -bm25(fts, {_W}) FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, {_W}), rowid LIMIT ?"
-# bm25 is a sum over the query's phrases, each once: rows matching rare AND common terms get
-# the full score from the second arm, rows matching rare terms only get it from the first
-SQL_RARE_FIRST = (f"SELECT r, max(s) FROM (SELECT rowid r, -bm25(fts, {_W}) s FROM fts WHERE fts MATCH ?1 "
-                  f"UNION ALL SELECT rowid, -bm25(fts, {_W}) FROM fts WHERE fts MATCH ?2) "
-                  f"GROUP BY r ORDER BY 2 DESC, r LIMIT ?3")
+#: keyword weights (title, body, keywords), as term-frequency multiples
+TITLE_REPEAT, BODY_REPEAT, KEYWORDS_REPEAT = 3, 1, 2
 KIND_CODES = {"problem": 1, "achievement": 2}
 # In-memory codes of the filter columns (the catalog stores the strings).
 STATUS_CODES = {s: i + 1 for i, s in enumerate(LISTING_STATUSES)}
 MATURITY_CODES = {s: i + 1 for s, i in MATURITY_ORDER.items()}
 
+#: dense first stage
+ANN_MIN_ROWS = 20_000        # fewer listings: exact scan only
+ANN_RETRAIN_GROWTH = 2.0     # retrain the IVF when the index has doubled since the last training
+EXACT_MAX = 16_384           # filters leave at most this many rows: exact scan of those rows
+NPROBE = 24                  # IVF lists visited (more when the filters are selective)
+RESCORE_EXTRA = 64           # candidates re-scored exactly: max(2k, k + RESCORE_EXTRA)
+TRAIN_SAMPLE = 64            # training points per IVF list
+WRITER_HEAP = 64_000_000
 
-def fts_query(groups: list[list[str]]) -> str:
-    parts = []
-    for g in groups:
-        alts = ['"%s"' % t.replace('"', '""') for t in g if t.strip()]
-        if alts:
-            parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
-    return " OR ".join(parts)
+
+def nlist_for(n: int) -> int:
+    """IVF lists for ``n`` vectors: ~sqrt(n) (100k: 316, 1M: 1000)."""
+    return max(16, int(round(math.sqrt(max(n, 1)))))
+
+
+_threads_limited = False
+
+
+def _one_thread() -> None:
+    """One BLAS and one OpenMP thread for the scans of this process (see the module doc)."""
+    global _threads_limited
+    if _threads_limited:
+        return
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+    faiss.omp_set_num_threads(1)
+    _threads_limited = True
+
+
+def _kw_schema():
+    import tantivy
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_unsigned_field("row", indexed=True, fast=True)
+    sb.add_text_field("text", tokenizer_name="whitespace", index_option="freq")
+    for name in ("kind", "status", "maturity"):
+        sb.add_unsigned_field(name, indexed=True)
+    sb.add_unsigned_field("region", indexed=True, fast=True)
+    sb.add_float_field("created", indexed=True, fast=True)
+    sb.add_text_field("tag", tokenizer_name="raw", index_option="basic")  # "field:新能源", "mode:license"
+    return sb.build()
+
+
+def kw_text(d: IndexDoc) -> str:
+    return "\n".join([d.title_tokens] * TITLE_REPEAT + [d.body_tokens] * BODY_REPEAT
+                     + [d.keyword_tokens] * KEYWORDS_REPEAT)
 
 
 class _Version:
@@ -118,6 +155,15 @@ class _Version:
         self.gen = -1
         self.keys: dict[int, str] = {}
         self.rows: dict[str, int] = {}
+        import tantivy
+
+        self.schema = _kw_schema()
+        (path / "kw").mkdir(exist_ok=True)
+        self.kw = tantivy.Index(self.schema, path=str(path / "kw"), reuse=True)
+        self._searcher = None
+        self.ann = None            # faiss IVF (this process's copy), ids = rows
+        self.ann_name: str | None = None
+        self.ann_lock = threading.Lock()
 
     def reader(self) -> sqlite3.Connection:
         """A read connection for the calling thread (queries may run in parallel threads)."""
@@ -131,6 +177,8 @@ class _Version:
         return c
 
     def close(self) -> None:
+        self._searcher = None
+        self.ann = None
         for c in self._readers:
             try:
                 c.close()
@@ -142,6 +190,13 @@ class _Version:
     def db_gen(self, conn: sqlite3.Connection | None = None) -> int:
         r = (conn or self.reader()).execute("SELECT v FROM meta WHERE k='gen'").fetchone()
         return int(r[0]) if r else 0
+
+    def searcher(self):
+        s = self._searcher
+        if s is None:
+            self.kw.reload()
+            s = self._searcher = self.kw.searcher()
+        return s
 
     def _grow(self, n: int) -> None:
         cap = len(self.alive)
@@ -168,14 +223,15 @@ class _Version:
             if g == self.gen:
                 return
             rows = self.reader().execute(
-                "SELECT row, key, kind, status, region, maturity, created, deleted FROM docs "
+                "SELECT row, key, kind, status, region, maturity, created, deleted, gen FROM docs "
                 "WHERE gen > ?", (self.gen,)).fetchall()  # no ORDER BY: it would turn off docs_gen
             rows.sort()
+            self._searcher = None  # the keyword index has committed since: reload on next use
             if rows:
                 self._grow(rows[-1][0] + 1)
                 size = self.vec_path.stat().st_size // (4 * self.dim)
                 r_idx = np.array([r[0] for r in rows], np.int64)
-                for row, key, kind, status, region, mat, created, deleted in rows:
+                for row, key, kind, status, region, mat, created, deleted, _ in rows:
                     self.keys[row] = key
                     self.rows[key] = row
                     self.kind[row] = KIND_CODES.get(kind, 0)
@@ -197,7 +253,54 @@ class _Version:
                     a[row] = True
                 self._read_vectors(r_idx[r_idx < size], size)
                 self.n = max(self.n, int(r_idx.max()) + 1)
+            self._sync_ann(rows)
             self.gen = g
+
+    # -- dense first stage ---------------------------------------------------
+    def ann_pointer(self) -> tuple[str, int] | None:
+        r = self.reader().execute("SELECT v FROM meta WHERE k='ann'").fetchone()
+        if not r:
+            return None
+        d = json.loads(r[0])
+        return d["file"], int(d["gen"])
+
+    def _sync_ann(self, changed: list) -> None:
+        """Bring this process's IVF up to date: load the writer's latest file when it changed,
+        then add the rows written after that file (and re-add the updated ones)."""
+        import faiss
+
+        ptr = self.ann_pointer()
+        if ptr is None:
+            return
+        name, agen = ptr
+        if name != self.ann_name:
+            try:
+                idx = faiss.read_index(str(self.path / name))
+            except RuntimeError:  # replaced by a newer file meanwhile: the next sync loads that
+                return
+            later = [r for r in changed if r[8] > agen]
+            if self.ann is not None or self.gen >= 0:  # rows synced before: take them all from SQL
+                later = self.reader().execute(
+                    "SELECT row, key, kind, status, region, maturity, created, deleted, gen FROM docs "
+                    "WHERE gen > ?", (agen,)).fetchall()
+            with self.ann_lock:
+                self.ann, self.ann_name = idx, name
+                self._ann_apply(later)
+            return
+        if self.ann is not None and changed:
+            with self.ann_lock:
+                self._ann_apply(changed)
+
+    def _ann_apply(self, rows: list) -> None:
+        if not rows:
+            return
+        import faiss
+
+        ids = np.array([r[0] for r in rows], np.int64)
+        self.ann.remove_ids(faiss.IDSelectorBatch(ids))
+        live = np.array([r[0] for r in rows if not r[7] and r[0] < self.n], np.int64)
+        if len(live):
+            self.ann.add_with_ids(self.V[live], live)
 
     def _read_vectors(self, rows: np.ndarray, size: int) -> None:
         """Copy rows of the vector file into ``V``: a few rows (one new listing) by pread,
@@ -230,6 +333,7 @@ class EmbeddedBackend(SearchBackend):
         self._pinned = version
         self._v: _Version | None = None
         self._vname: str | None = None
+        self._bulk_writer = None
         self._ptr_mtime = None
 
     # -- versions ------------------------------------------------------------
@@ -279,6 +383,7 @@ class EmbeddedBackend(SearchBackend):
     def commit_rebuild(self, new: "EmbeddedBackend") -> None:
         import shutil
 
+        new.finish_bulk()
         with self._writer_lock():
             old = self._current_name() if not self._pinned else None
             self._write_pointer(new._pinned)
@@ -290,6 +395,50 @@ class EmbeddedBackend(SearchBackend):
             shutil.rmtree(self.root / old, ignore_errors=True)  # open readers keep their fds
 
     # -- writes ----------------------------------------------------------------
+    def _kw_writer(self, v: _Version):
+        """The tantivy writer: kept open for a rebuild (bulk), else opened per write."""
+        if self._bulk_writer is not None:
+            return self._bulk_writer
+        w = v.kw.writer(heap_size=WRITER_HEAP, num_threads=1)
+        if self._pinned:
+            # a rebuild target nobody reads yet: one writer for the whole build, committed
+            # once by finish_bulk() (commit_rebuild)
+            self._bulk_writer = w
+        return w
+
+    def _kw_done(self, w) -> None:
+        if w is self._bulk_writer:
+            return
+        w.commit()
+        w.wait_merging_threads()
+
+    @staticmethod
+    def _kw_delete(v: _Version, w, rows: list[int]) -> None:
+        # by query: delete_documents_by_term does not match unsigned fields
+        if rows:
+            from tantivy import Query
+
+            w.delete_documents_by_query(Query.term_set_query(v.schema, "row", sorted(rows)))
+
+    def _kw_doc(self, row: int, d: IndexDoc):
+        import tantivy
+
+        doc = tantivy.Document()
+        doc.add_unsigned("row", row)
+        doc.add_text("text", kw_text(d))
+        doc.add_unsigned("kind", KIND_CODES.get(d.kind, 0))
+        doc.add_unsigned("status", STATUS_CODES.get(d.status, 0))
+        doc.add_unsigned("maturity", MATURITY_CODES.get(d.maturity or "", 0))
+        region = int(d.region) if d.region and str(d.region).isdigit() else 0
+        doc.add_unsigned("region", region)
+        if d.created_at is not None:
+            doc.add_float("created", float(d.created_at))
+        for t in sorted(set(d.fields or [])):
+            doc.add_text("tag", f"field:{t}")
+        for t in sorted(set(d.modes or [])):
+            doc.add_text("tag", f"mode:{t}")
+        return doc
+
     def upsert(self, docs: list[IndexDoc]) -> None:
         if not docs:
             return
@@ -297,39 +446,55 @@ class EmbeddedBackend(SearchBackend):
         with self._writer_lock():
             db = v.db
             db.execute("BEGIN IMMEDIATE")
+            w = None
             try:
                 gen = v.db_gen(db) + 1
+                w = self._kw_writer(v)
                 rows = []
+                existing = dict(self._select_in(db, "SELECT key, row FROM docs WHERE key IN (%s)",
+                                                [d.key for d in docs]))
+                self._kw_delete(v, w, list(existing.values()))  # before the adds (opstamp order)
                 for d in docs:
-                    r = db.execute("SELECT row FROM docs WHERE key=?", (d.key,)).fetchone()
+                    row = existing.get(d.key)
                     region = int(d.region) if d.region and str(d.region).isdigit() else None
                     vals = (d.kind, str(d.id), d.status, region, d.maturity, d.created_at,
                             d.updated_at, d.content_hash, gen,
                             json.dumps(d.stored(), ensure_ascii=False, default=str))
-                    if r:
-                        row = r[0]
+                    if row is not None:
                         db.execute("UPDATE docs SET kind=?, lid=?, status=?, region=?, maturity=?, "
                                    "created=?, updated=?, hash=?, deleted=0, gen=?, data=? WHERE row=?",
                                    (*vals, row))
-                        db.execute("DELETE FROM fts WHERE rowid=?", (row,))
                         db.execute("DELETE FROM tags WHERE row=?", (row,))
                     else:
                         row = db.execute(
                             "INSERT INTO docs(key, kind, lid, status, region, maturity, created, "
                             "updated, hash, gen, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                             (d.key, *vals)).lastrowid
-                    db.execute("INSERT INTO fts(rowid, title, body, keywords) VALUES (?,?,?,?)",
-                               (row, d.title_tokens, d.body_tokens, d.keyword_tokens))
+                        existing[d.key] = row
+                    w.add_document(self._kw_doc(row, d))
                     db.executemany("INSERT INTO tags(row, t, tag) VALUES (?,?,?)",
                                    [(row, "field", x) for x in set(d.fields or [])]
                                    + [(row, "mode", x) for x in set(d.modes or [])])
                     rows.append((row, d.vector))
                 self._write_vectors(v, rows)
+                self._kw_done(w)
                 db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES ('gen', ?)", (str(gen),))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
+                if w is not None and w is not self._bulk_writer:
+                    w.rollback()
                 raise
+        if self._bulk_writer is None:
+            self._maybe_train(v)
+
+    @staticmethod
+    def _select_in(db, sql: str, items: list, chunk: int = 500) -> list:
+        out = []
+        for i in range(0, len(items), chunk):
+            part = items[i:i + chunk]
+            out += db.execute(sql % ",".join("?" * len(part)), part).fetchall()
+        return out
 
     def _write_vectors(self, v: _Version, rows) -> None:
         need = max(r for r, _ in rows) + 1
@@ -337,10 +502,17 @@ class EmbeddedBackend(SearchBackend):
         with open(v.vec_path, "r+b") as f:
             if need > size:
                 f.truncate(need * 4 * self.dim)
-            for row, vec in sorted(rows, key=lambda x: x[0]):
-                arr = np.zeros(self.dim, np.float32) if vec is None else np.asarray(vec, np.float32)
-                f.seek(row * 4 * self.dim)
-                f.write(arr.tobytes())
+            rows = sorted(rows, key=lambda x: x[0])
+            i = 0
+            while i < len(rows):  # contiguous runs in one write
+                j = i + 1
+                while j < len(rows) and rows[j][0] == rows[j - 1][0] + 1:
+                    j += 1
+                arr = np.vstack([np.zeros(self.dim, np.float32) if vec is None else np.asarray(vec, np.float32)
+                                 for _, vec in rows[i:j]])
+                f.seek(rows[i][0] * 4 * self.dim)
+                f.write(arr.astype(np.float32).tobytes())
+                i = j
             f.flush()
             os.fsync(f.fileno())
 
@@ -351,20 +523,91 @@ class EmbeddedBackend(SearchBackend):
         with self._writer_lock():
             db = v.db
             db.execute("BEGIN IMMEDIATE")
+            w = None
             try:
                 gen = v.db_gen(db) + 1
+                w = self._kw_writer(v)
+                gone = []
                 for key in keys:
                     r = db.execute("SELECT row FROM docs WHERE key=? AND deleted=0", (key,)).fetchone()
                     if not r:
                         continue
                     db.execute("UPDATE docs SET deleted=1, gen=?, hash=NULL WHERE row=?", (gen, r[0]))
-                    db.execute("DELETE FROM fts WHERE rowid=?", (r[0],))
                     db.execute("DELETE FROM tags WHERE row=?", (r[0],))
+                    gone.append(r[0])
+                self._kw_delete(v, w, gone)
+                self._kw_done(w)
                 db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES ('gen', ?)", (str(gen),))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
+                if w is not None and w is not self._bulk_writer:
+                    w.rollback()
                 raise
+
+    def finish_bulk(self) -> None:
+        """Commit a rebuild's keyword index and train its IVF (before it goes live)."""
+        w, self._bulk_writer = self._bulk_writer, None
+        if w is not None:
+            w.commit()
+            w.wait_merging_threads()
+            self.v._searcher = None
+        self._maybe_train(self.v)
+
+    # -- dense first stage: training (writer side) -------------------------------
+    def _maybe_train(self, v: _Version, force: bool = False) -> bool:
+        """Train and persist the IVF when the index is big enough and the last training is
+        too old (see the module doc). Runs in the writer process, outside the writer lock:
+        readers keep their copy meanwhile."""
+        live = v.db.execute("SELECT count(*), max(gen) FROM docs WHERE deleted=0").fetchone()
+        n, gen = int(live[0]), int(live[1] or 0)
+        if n < ANN_MIN_ROWS and not force:
+            return False
+        meta = v.db.execute("SELECT v FROM meta WHERE k='ann'").fetchone()
+        if meta and not force:
+            trained = json.loads(meta[0]).get("rows", 0)
+            if n < trained * ANN_RETRAIN_GROWTH:
+                return False
+        self.train_ann(v)
+        return True
+
+    def train_ann(self, v: _Version | None = None) -> dict:
+        import faiss
+
+        v = v or self.v
+        with self._writer_lock():
+            gen = v.db_gen(v.db)
+            rows = np.array([r for r, in v.db.execute("SELECT row FROM docs WHERE deleted=0 AND gen <= ?",
+                                                      (gen,))], np.int64)
+            size = v.vec_path.stat().st_size // (4 * self.dim)
+            rows = rows[rows < size]
+            if not len(rows):
+                return {}
+            mm = np.memmap(v.vec_path, np.float32, "r", shape=(size, self.dim))
+            nlist = nlist_for(len(rows))
+            rng = np.random.default_rng(0)
+            sample = np.sort(rng.choice(rows, min(len(rows), nlist * TRAIN_SAMPLE), replace=False))
+            quantizer = faiss.IndexFlatIP(self.dim)
+            idx = faiss.IndexIVFScalarQuantizer(quantizer, self.dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                                faiss.METRIC_INNER_PRODUCT)
+            idx.cp.niter = 10
+            idx.train(np.ascontiguousarray(mm[sample]))
+            for i in range(0, len(rows), 50_000):
+                part = rows[i:i + 50_000]
+                idx.add_with_ids(np.ascontiguousarray(mm[part]), part)
+            del mm
+            name = f"ann-{gen:08d}.faiss"
+            tmp = v.path / f".{name}.{os.getpid()}"
+            faiss.write_index(idx, str(tmp))
+            os.replace(tmp, v.path / name)
+            old = v.db.execute("SELECT v FROM meta WHERE k='ann'").fetchone()
+            v.db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES ('ann', ?)",
+                         (json.dumps({"file": name, "gen": gen, "rows": int(len(rows)), "nlist": nlist}),))
+            if old:  # readers that loaded it keep it in memory; a reader opening it now retries
+                prev = json.loads(old[0])["file"]
+                if prev != name:
+                    (v.path / prev).unlink(missing_ok=True)
+            return {"file": name, "rows": int(len(rows)), "nlist": nlist}
 
     # -- reads -----------------------------------------------------------------
     def _mask(self, v: _Version, f: Filters) -> np.ndarray:
@@ -398,64 +641,110 @@ class EmbeddedBackend(SearchBackend):
                 m[r] = False
         return m
 
+    def _kw_filter(self, v: _Version, f: Filters):
+        """The filters as one non-scoring tantivy clause (None: no filter)."""
+        import tantivy
+        from tantivy import Occur, Query
+
+        s = v.schema
+        must = []
+        if f.kind:
+            must.append(Query.term_query(s, "kind", KIND_CODES.get(f.kind, 0) or 99))
+        st = f.effective_status()
+        if st:
+            must.append(Query.term_set_query(s, "status", [STATUS_CODES.get(x, 99) for x in st]))
+        rr = f.region_range()
+        if rr:
+            must.append(Query.range_query(s, "region", tantivy.FieldType.Unsigned, rr[0], rr[1]))
+        if f.maturity:
+            must.append(Query.term_set_query(s, "maturity", [MATURITY_CODES.get(x, 99) for x in f.maturity]))
+        if f.date_from is not None or f.date_to is not None:
+            must.append(Query.range_query(s, "created", tantivy.FieldType.Float,
+                                          None if f.date_from is None else float(f.date_from),
+                                          None if f.date_to is None else float(f.date_to),
+                                          include_upper=f.date_to is None))
+        for t, vals in (("field", f.fields), ("mode", f.modes)):
+            if vals:
+                must.append(Query.term_set_query(s, "tag", [f"{t}:{x}" for x in vals]))
+        clauses = [(Occur.Must, q) for q in must]
+        ex = [v.rows[k] for k in f.exclude if k in v.rows]
+        if ex:
+            clauses.append((Occur.MustNot, Query.term_set_query(s, "row", ex)))
+            if not must:
+                clauses.append((Occur.Must, Query.all_query()))
+        if not clauses:
+            return None
+        return Query.const_score_query(Query.boolean_query(clauses), 0.0)
+
     def keyword_search(self, groups, filters, k) -> list[Hit]:
-        q = fts_query(groups)
-        if not q or k <= 0:
+        from tantivy import Occur, Query
+
+        terms = list(dict.fromkeys(t for g in groups for t in g if t.strip()))
+        if not terms or k <= 0:
             return []
         v = self.v
         v.sync()
-        mask = self._mask(v, filters)
-        n = len(mask)
-        sel = max(float(mask.mean()) if n else 0.0, 1e-3)
-        limit = int(min(max(k / sel * 1.5, k), 1_000_000))
-
-        def run(sql, args):
-            rows = db.execute(sql, (*args, limit)).fetchall()
-            out = [(v.keys[r], s) for r, s in rows if r < n and mask[r]]
-            if len(out) < k and len(rows) == limit:  # the filters dropped too many: no limit
-                rows = db.execute(sql, (*args, -1)).fetchall()
-                out = [(v.keys[r], s) for r, s in rows if r < n and mask[r]]
-            return out
-
-        try:
-            db = v.reader()
-            rare, common = self._split_common(db, v, groups)
-            if rare and common:
-                out = run(SQL_RARE_FIRST, (fts_query(rare), f"({fts_query(rare)}) AND ({fts_query(common)})"))
-                if len(out) >= k:
-                    return out[:k]
-                # fewer than k listings match the rarer terms: the common ones must fill the list
-            return run(SQL_FULL, (q,))[:k]
-        except sqlite3.OperationalError:
+        s = v.schema
+        # a listing matches if any term matches; a synonym group's terms each count (as in FTS5)
+        text = Query.boolean_query([(Occur.Should, Query.term_query(s, "text", t)) for t in terms])
+        flt = self._kw_filter(v, filters)
+        q = text if flt is None else Query.boolean_query([(Occur.Must, text), (Occur.Must, flt)])
+        searcher = v.searcher()
+        hits = searcher.search(q, k, count=False).hits
+        if not hits:
             return []
-
-    def _split_common(self, db, v: _Version, groups) -> tuple[list, list]:
-        """(rare groups, common groups); a synonym group is common if any of its terms is."""
-        live = int(np.count_nonzero(v.alive[:v.n]))
-        cut = max(COMMON_MIN_DOCS, COMMON_FRACTION * live)
-        if live <= cut or len(groups) < 2:
-            return groups, []
-        terms = sorted({t for g in groups for t in g})
-        df = dict(db.execute("SELECT term, doc FROM fts_vocab WHERE term IN (%s)" % ",".join("?" * len(terms)),
-                             terms).fetchall())
-        common = [g for g in groups if max(df.get(t, 0) for t in g) > cut]
-        return [g for g in groups if g not in common], common
+        rows = searcher.fast_field_values("row", [a for _, a in hits])
+        out = []
+        n = v.n
+        for (score, _), r in zip(hits, rows):
+            if r is not None and r < n and v.alive[r]:  # written after this process synced: skip
+                out.append((v.keys[r], float(score)))
+        return out
 
     def vector_search(self, qvec, filters, k) -> list[Hit]:
         v = self.v
         v.sync()
         if v.n == 0 or k <= 0:
             return []
+        _one_thread()
         mask = self._mask(v, filters)
-        n = len(mask)
-        scores = v.V[:n] @ np.asarray(qvec, np.float32)
-        scores[~mask] = -np.inf
-        kk = min(k, int(mask.sum()))
+        q = np.asarray(qvec, np.float32)
+        selected = int(np.count_nonzero(mask))
+        kk = min(k, selected)
         if kk <= 0:
             return []
-        idx = np.argpartition(-scores, kk - 1)[:kk] if kk < n else np.arange(n)
-        idx = idx[np.argsort(-scores[idx], kind="stable")]
-        return [(v.keys[int(i)], float(scores[i])) for i in idx if np.isfinite(scores[i])][:kk]
+        if v.ann is not None and selected > EXACT_MAX:
+            rows = self._ann_candidates(v, q, mask, selected, max(2 * kk, kk + RESCORE_EXTRA))
+            if len(rows) >= kk:
+                return self._exact(v, q, rows, kk)
+        return self._exact(v, q, np.flatnonzero(mask), kk)
+
+    @staticmethod
+    def _exact(v: _Version, q: np.ndarray, rows: np.ndarray, k: int) -> list[Hit]:
+        """Exact top-k of ``rows`` (ascending row ids) by cosine; ties by row."""
+        rows = np.sort(rows)
+        scores = v.V[rows] @ q
+        if k < len(rows):
+            part = np.argpartition(-scores, k - 1)[:k]
+            part = part[np.lexsort((rows[part], -scores[part]))]
+        else:
+            part = np.lexsort((rows, -scores))
+        return [(v.keys[int(rows[i])], float(scores[i])) for i in part]
+
+    @staticmethod
+    def _ann_candidates(v: _Version, q: np.ndarray, mask: np.ndarray, selected: int, kc: int) -> np.ndarray:
+        import faiss
+
+        bits = np.packbits(mask, bitorder="little")
+        sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+        with v.ann_lock:
+            ann = v.ann
+            frac = selected / max(1, int(np.count_nonzero(v.alive[:v.n])))
+            nprobe = min(ann.nlist, int(math.ceil(NPROBE / max(frac, 1e-3) ** 0.5)))
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+            _, ids = ann.search(q[None, :], kc, params=params)
+        ids = ids[0]
+        return ids[ids >= 0]
 
     def get_docs(self, keys) -> dict[str, dict]:
         if not keys:
@@ -542,7 +831,13 @@ class EmbeddedBackend(SearchBackend):
     def count(self) -> int:
         return self.v.reader().execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()[0]
 
+    def refresh(self) -> None:
+        if self._bulk_writer is not None:
+            self.finish_bulk()
+
     def close(self) -> None:
+        if self._bulk_writer is not None:
+            self.finish_bulk()
         if self._v is not None:
             self._v.close()
             self._v = None

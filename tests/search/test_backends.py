@@ -190,34 +190,44 @@ def test_second_reader_loads_many_changed_rows(be):
     reader.close()
 
 
-def test_common_terms_only_add_to_rarer_matches(tmp_path, monkeypatch):
-    """Embedded: a query term found in many listings is scored only on listings that match a
-    rarer term (FTS5 would otherwise compute bm25 for every listing containing it). The
-    ranking and scores of what is returned equal the full query's; when too few listings
-    match the rarer terms, the full query runs."""
+def test_dense_first_stage_rescored_exactly_and_incremental(tmp_path, monkeypatch):
+    """Embedded: past ANN_MIN_ROWS the writer trains an IVF; a reader loads it, its hits carry
+    the exact cosines (re-scored from the float32 rows), agree with the exact top-10, honour
+    the filters, and a listing written afterwards is found without retraining."""
     from indexes.backends import embedded as E
 
+    monkeypatch.setattr(E, "ANN_MIN_ROWS", 1000)
+    monkeypatch.setattr(E, "EXACT_MAX", 100)
+    rng = np.random.default_rng(7)
+    vecs = rng.standard_normal((3000, DIM)).astype(np.float32)
     be = E.EmbeddedBackend(tmp_path / "idx", DIM)
-    docs = []
-    for i in range(30):
-        body = "技术 " * (1 + i % 3) + ("石墨烯 导热" if i < 5 else "工艺 改进")
-        docs.append(doc("achievement", i + 1, f"标题{i}", body, vec=e(i)))
-    be.upsert(docs)
-    q = [["石墨烯"], ["技术"]]
-    monkeypatch.setattr(E, "COMMON_MIN_DOCS", 10_000)  # never split: the reference
-    full = be.keyword_search(q, Filters(), 30)
-    assert len(full) == 30
-    v = be.v
-    assert be._split_common(v.reader(), v, q) == (q, [])
-    monkeypatch.setattr(E, "COMMON_MIN_DOCS", 2)
-    monkeypatch.setattr(E, "COMMON_FRACTION", 0.2)  # 技术 (30 listings) is common, 石墨烯 (5) is not
-    assert be._split_common(v.reader(), v, q) == ([["石墨烯"]], [["技术"]])
-    top3 = be.keyword_search(q, Filters(), 3)
-    assert top3 == full[:3] and all(k in {f"achievement:{i}" for i in range(1, 6)} for k, _ in top3)
-    # only 5 listings match 石墨烯: asking for 10 runs the full query (common-only listings fill it)
-    assert be.keyword_search(q, Filters(), 10) == full[:10]
-    # only common terms: nothing to start from, the full query runs
-    both_common = [["技术"], ["工艺"]]
-    assert be._split_common(v.reader(), v, both_common) == ([], both_common)
-    assert len(be.keyword_search(both_common, Filters(), 30)) == 30
+    for i in range(0, 3000, 1000):
+        be.upsert([doc("achievement", j, "标题", "正文", vec=vecs[j], fields=["化工"] if j % 2 else ["环保"])
+                   for j in range(i, i + 1000)])
+    reader = E.EmbeddedBackend(tmp_path / "idx", DIM)
+    assert reader.count() == 3000
+    exact = {f"achievement:{j}": unit(vecs[j]) for j in range(3000)}
+    found = 0
+    for qi in range(20):
+        q = unit(rng.standard_normal(DIM).astype(np.float32))
+        hits = reader.vector_search(q, Filters(), 10)
+        truth = sorted(exact, key=lambda k: -float(exact[k] @ q))[:10]
+        found += len(set(keys(hits)) & set(truth))
+        for k, score in hits:
+            assert score == pytest.approx(float(exact[k] @ q), abs=1e-5)
+        assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+        odd = reader.vector_search(q, Filters(fields=["化工"]), 10)
+        assert len(odd) == 10 and all(int(k.split(":")[1]) % 2 for k in keys(odd))
+    assert found / 200 >= 0.9
+    ann = reader.v.ann
+    assert ann is not None and ann.ntotal == 3000
+    new = unit(rng.standard_normal(DIM).astype(np.float32))
+    be.upsert([doc("achievement", 5000, "新增", "新增", vec=new)])
+    assert keys(reader.vector_search(new, Filters(), 1)) == ["achievement:5000"]
+    assert reader.v.ann is ann and ann.ntotal == 3001  # added to the reader's copy, not retrained
+    be.upsert([doc("achievement", 5000, "新增", "新增", vec=-new)])  # updated: old vector gone
+    assert "achievement:5000" not in keys(reader.vector_search(new, Filters(), 10))
+    be.delete(["achievement:5000"])
+    assert "achievement:5000" not in keys(reader.vector_search(-new, Filters(), 10))
+    reader.close()
     be.close()
