@@ -1,8 +1,18 @@
-"""The Celery app. With no broker configured, tasks run in-process (eager), so the
-embedded default needs no service; at scale the broker is Redis (settings)."""
+"""The Celery app.
+
+Three modes, from settings:
+
+* ``local`` (the embedded default: no broker URL): the same tasks go through kombu's
+  filesystem transport under ``<data_dir>/tasks/`` to a local worker process, which
+  ``techmatch serve`` starts (``techmatch worker`` runs it alone). The web process only
+  writes a message file: it never encodes, indexes or matches.
+* ``broker``: ``celery_broker_url`` (Redis at scale), workers run separately.
+* ``eager`` (``celery_eager``): tasks run in the calling process (tests, one-off scripts).
+"""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from celery import Celery
 
@@ -14,16 +24,45 @@ app = Celery("techmatch")
 _configured_for: tuple | None = None
 
 
+def mode(s=None) -> str:
+    s = s or get_settings()
+    if s.celery_eager:
+        return "eager"
+    return "broker" if s.celery_broker_url else "local"
+
+
+def local_dirs(s=None) -> dict[str, Path]:
+    """The local transport's folders: queue (messages), processed, results."""
+    root = (Path((s or get_settings()).data_dir) / "tasks").resolve()
+    return {"queue": root / "queue", "processed": root / "processed", "results": root / "results"}
+
+
 def configure() -> Celery:
     """(Re)apply settings to the app; cheap to call repeatedly."""
     global _configured_for
     s = get_settings()
-    key = (s.celery_broker_url, s.celery_result_backend, s.celery_queue)
+    m = mode(s)
+    dirs = local_dirs(s) if m == "local" else {}
+    key = (m, s.celery_broker_url, s.celery_result_backend, s.celery_queue, str(dirs.get("queue")))
     if key != _configured_for:
-        eager = not s.celery_broker_url
+        eager = m == "eager"
+        if m == "local":
+            for d in dirs.values():
+                d.mkdir(parents=True, exist_ok=True)
+            broker = "filesystem://"
+            backend = s.celery_result_backend or f"file://{dirs['results']}"
+            transport = {"data_folder_in": str(dirs["queue"]), "data_folder_out": str(dirs["queue"]),
+                         "processed_folder": str(dirs["processed"]), "store_processed": False,
+                         "polling_interval": 0.2}
+        else:
+            broker = s.celery_broker_url or "memory://"
+            backend = s.celery_result_backend or (None if eager else s.celery_broker_url)
+            transport = {}
         app.conf.update(
-            broker_url=s.celery_broker_url or "memory://",
-            result_backend=s.celery_result_backend or (None if eager else s.celery_broker_url),
+            broker_url=broker,
+            broker_transport_options=transport,
+            result_backend=backend,
+            worker_enable_remote_control=m != "local",  # no fanout on the filesystem transport
             task_always_eager=eager,
             task_default_queue=s.celery_queue,
             task_eager_propagates=True,
@@ -37,9 +76,14 @@ def configure() -> Celery:
             timezone="Asia/Shanghai",
             enable_utc=True,
         )
-        # Eager runs cache the (disabled) result backend per thread; drop it so the
-        # new configuration takes effect.
+        # Eager runs cache the (disabled) result backend per thread, and the connection and
+        # producer pools keep the old broker (the local transport's folders): drop them so
+        # the new configuration takes effect.
         app._local.__dict__.pop("backend", None)
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.amqp._producer_pool = None
         _configured_for = key
     for name in TASK_MODULES:
         importlib.import_module(name)

@@ -55,24 +55,46 @@ def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     reload: bool = False,
+    worker: Annotated[bool, typer.Option(help="未配置消息队列时，同时启动本地后台任务进程（索引、撮合、采集）")] = True,
 ) -> None:
     """启动网站与 API（默认 http://127.0.0.1:8000，API 文档 /api/docs）。"""
+    import subprocess
+
     import uvicorn
 
+    from core.celery_app import mode
+
     s = settings_mod.get_settings()
+    proc = None
+    if worker and mode(s) == "local":
+        # background work never runs in the web process: a local worker takes it
+        proc = subprocess.Popen([sys.executable, "-m", "core.cli", "worker"])
+        console.print(f"后台任务进程已启动（pid {proc.pid}）")
     console.print(f"techmatch 运行于 http://{host or s.host}:{port or s.port}")
-    uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, reload=reload)
+    try:
+        uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, reload=reload)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def worker(ctx: typer.Context, concurrency: int = 2, loglevel: str = "INFO") -> None:
-    """启动 Celery worker（需配置 TECHMATCH_CELERY_BROKER_URL）。"""
-    from core.celery_app import configure
+def worker(ctx: typer.Context, concurrency: int = 1, loglevel: str = "INFO") -> None:
+    """启动后台任务进程（Celery worker）：未配置消息队列时使用数据目录下的本地队列。"""
+    from core.celery_app import configure, mode
 
-    if not settings_mod.get_settings().celery_broker_url:
-        fail("未配置 TECHMATCH_CELERY_BROKER_URL：内嵌模式下任务在进程内执行，无需 worker")
+    m = mode()
+    if m == "eager":
+        fail("TECHMATCH_CELERY_EAGER 已开启：任务在调用进程内执行，无需 worker")
     celery = configure()
-    celery.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", *ctx.args])
+    args = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
+    if m == "local":  # one process on the data dir: the index has one writer anyway
+        args += ["--pool", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    celery.worker_main([*args, *ctx.args])
 
 
 @app.command()

@@ -36,8 +36,12 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
 
     # --- celery ------------------------------------------------------------
-    # No broker: tasks run in-process (eager). At scale: redis://redis:6379/0
+    # No broker: a local worker process (`techmatch serve` starts it, `techmatch worker` runs
+    # it alone) takes the tasks from files under <data_dir>/tasks (kombu's filesystem
+    # transport). At scale: redis://redis:6379/0. celery_eager: tasks run in the calling
+    # process instead (tests and one-off scripts that need the result at once).
     celery_broker_url: str | None = None
+    celery_eager: bool = False
     celery_result_backend: str | None = None
     celery_queue: str = "techmatch"
 

@@ -96,10 +96,11 @@ def settings(db_url, tmp_path):
     from core import settings as settings_mod
 
     s = settings_mod.configure(data_dir=tmp_path / "data", database_url=db_url,
-                               secret_key="test-secret", celery_broker_url=None)
+                               secret_key="test-secret", celery_broker_url=None, celery_eager=True)
     _truncate_all(db_url)
     yield s
-    settings_mod.configure(data_dir=tmp_path / "data", database_url=db_url, secret_key="test-secret")
+    settings_mod.configure(data_dir=tmp_path / "data", database_url=db_url, secret_key="test-secret",
+                           celery_eager=True)
 
 
 @pytest.fixture

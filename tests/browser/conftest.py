@@ -41,8 +41,9 @@ def _env(data_dir: Path) -> dict:
         if k.startswith("TECHMATCH_") and k not in ("TECHMATCH_SCREENSHOT_DIR", "TECHMATCH_CHROMIUM"):
             env.pop(k)
     env.pop("DATABASE_URL", None)
+    # pages are checked right after each action: tasks run in the server process (eager)
     env.update(TECHMATCH_DATA_DIR=str(data_dir), TECHMATCH_SECRET_KEY="browser-test-secret",
-               PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+               TECHMATCH_CELERY_EAGER="1", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     return env
 
 

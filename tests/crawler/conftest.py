@@ -9,7 +9,7 @@ def crawl_settings(settings):
     from core import settings as settings_mod
 
     s = settings_mod.configure(data_dir=settings.data_dir, database_url=settings.database_url,
-                               secret_key="test-secret", celery_broker_url=None,
+                               secret_key="test-secret", celery_broker_url=None, celery_eager=True,
                                crawler_delay_seconds=0.0, crawler_timeout_seconds=0.5,
                                crawler_max_retries=1, crawler_user_agent="techmatch-test/1.0")
     yield s

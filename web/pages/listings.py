@@ -153,6 +153,10 @@ async def _save(request: Request, db, user, kind: str, obj=None):
         return _render_form(request, kind, obj=target, values=_form_values(kind, form=form),
                             errors=fe.fields, general=fe.general, status=422)
     msg = "已发布" if obj.status == "published" else "已保存为草稿"
+    from core.celery_app import is_eager
+
+    if obj.status == "published" and not is_eager():  # a worker process indexes and matches it
+        msg += "。检索结果与撮合推荐将在后台处理完成后出现（通常几秒钟）"
     request.session["flash"] = msg
     return RedirectResponse(views.listing_url(kind, obj.id), status_code=303)
 
