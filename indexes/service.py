@@ -37,6 +37,7 @@ from indexes.encoders import (
     PassageEmbedder,
     get_encoder,
     model_id_for,
+    text_sha,
 )
 from indexes.fusion import Candidate, FusionParams, fuse, single
 
@@ -123,6 +124,7 @@ class SearchService:
         self.cache = cache
         self.fusion = fusion or FusionParams()
         self._embedder: PassageEmbedder | None = None
+        self.query_cache_hits = 0
 
     # -- encoder (lazy: keyword-only processes never load the model) -----------
     @property
@@ -138,7 +140,21 @@ class SearchService:
         return self._embedder
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encoder.encode_query(text)
+        """The query's vector: the encoder's in-memory LRU first, then the persistent cache
+        (shared by the web and worker processes, kept across restarts), then the model."""
+        mem = getattr(self._encoder, "_qcache", None)
+        if mem is not None and text in mem:
+            return self.encoder.encode_query(text)
+        if self.cache is None:
+            return self.encoder.encode_query(text)
+        model, sha = self.encoder_id() + ":query", text_sha(text)
+        hit = self.cache.get_many(model, [sha]).get(sha)
+        if hit is not None:
+            self.query_cache_hits += 1
+            return hit
+        vec = self.encoder.encode_query(text)
+        self.cache.put_many(model, [(sha, vec)])
+        return vec
 
     def encode_passage(self, title: str, body: str) -> np.ndarray:
         return self.embedder.embed_documents([(title, body)])[0]

@@ -194,3 +194,25 @@ def test_hybrid_search_works_in_a_forked_child(service):
         child.kill()
         pytest.fail("the forked child hung in hybrid search")
     assert child.exitcode == 0 and out.get(timeout=5) == expected
+
+
+def test_query_vectors_come_from_the_persistent_cache(make_backend, analyzer, encoder, tmp_path):
+    """A query encoded once is not encoded again by another service on the same cache (a
+    second process, or after a restart): the model is not even loaded."""
+    from indexes.encoders import EmbeddingCache
+    from indexes.service import SearchService
+
+    cache = EmbeddingCache(tmp_path / "q.sqlite")
+    first = SearchService(make_backend(encoder.dim, "q1"), analyzer, encoder, cache)
+    v = first.encode_query("退役动力电池梯次利用")
+    loads = []
+
+    def factory():
+        loads.append(1)
+        return encoder
+
+    second = SearchService(make_backend(encoder.dim, "q2"), analyzer, factory, cache, model_id=encoder.model_id)
+    assert second.encode_query("退役动力电池梯次利用") == pytest.approx(v)
+    assert loads == [] and second.query_cache_hits == 1
+    second.encode_query("另一个问题")  # not cached: the model is loaded and the vector kept
+    assert loads == [1] and cache.count(encoder.model_id + ":query") == 2
