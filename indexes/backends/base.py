@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,9 @@ def doc_key(kind: str, listing_id) -> str:
 def split_key(key: str) -> tuple[str, str]:
     kind, _, lid = key.partition(":")
     return kind, lid
+
+
+_NOT_STORED = frozenset({"title_tokens", "body_tokens", "keyword_tokens", "vector"})
 
 
 @dataclass
@@ -53,9 +56,12 @@ class IndexDoc:
         return doc_key(self.kind, self.id)
 
     def stored(self) -> dict[str, Any]:
-        d = asdict(self)
-        for k in ("title_tokens", "body_tokens", "keyword_tokens", "vector"):
-            d.pop(k, None)
+        """The display fields (no tokens, no vector). Shallow copies: ``asdict`` would
+        deep-copy the vector and the token strings only to drop them."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_STORED}
+        for k in ("keywords", "fields", "modes"):
+            d[k] = list(d[k])
+        d["extra"] = dict(self.extra)
         d["text"] = (self.text or "")[:4000]
         return d
 

@@ -384,8 +384,10 @@ class EmbeddedBackend(SearchBackend):
         import shutil
 
         new.finish_bulk()
+        if not self._pinned:
+            self._current_name()  # creates CURRENT if missing (takes the lock itself)
         with self._writer_lock():
-            old = self._current_name() if not self._pinned else None
+            old = None if self._pinned else (self.root / "CURRENT").read_text().strip()
             self._write_pointer(new._pinned)
         new.close()
         if old and old != new._pinned:
@@ -420,24 +422,19 @@ class EmbeddedBackend(SearchBackend):
 
             w.delete_documents_by_query(Query.term_set_query(v.schema, "row", sorted(rows)))
 
-    def _kw_doc(self, row: int, d: IndexDoc):
+    @staticmethod
+    def _kw_doc(schema, row: int, d: IndexDoc):
         import tantivy
 
-        doc = tantivy.Document()
-        doc.add_unsigned("row", row)
-        doc.add_text("text", kw_text(d))
-        doc.add_unsigned("kind", KIND_CODES.get(d.kind, 0))
-        doc.add_unsigned("status", STATUS_CODES.get(d.status, 0))
-        doc.add_unsigned("maturity", MATURITY_CODES.get(d.maturity or "", 0))
-        region = int(d.region) if d.region and str(d.region).isdigit() else 0
-        doc.add_unsigned("region", region)
+        f = dict(row=[row], text=[kw_text(d)], kind=[KIND_CODES.get(d.kind, 0)],
+                 status=[STATUS_CODES.get(d.status, 0)], maturity=[MATURITY_CODES.get(d.maturity or "", 0)],
+                 region=[int(d.region) if d.region and str(d.region).isdigit() else 0])
         if d.created_at is not None:
-            doc.add_float("created", float(d.created_at))
-        for t in sorted(set(d.fields or [])):
-            doc.add_text("tag", f"field:{t}")
-        for t in sorted(set(d.modes or [])):
-            doc.add_text("tag", f"mode:{t}")
-        return doc
+            f["created"] = [float(d.created_at)]
+        tags = [f"field:{t}" for t in sorted(set(d.fields or []))] + [f"mode:{t}" for t in sorted(set(d.modes or []))]
+        if tags:
+            f["tag"] = tags
+        return tantivy.Document.from_dict(f, schema)
 
     def upsert(self, docs: list[IndexDoc]) -> None:
         if not docs:
@@ -454,28 +451,31 @@ class EmbeddedBackend(SearchBackend):
                 existing = dict(self._select_in(db, "SELECT key, row FROM docs WHERE key IN (%s)",
                                                 [d.key for d in docs]))
                 self._kw_delete(v, w, list(existing.values()))  # before the adds (opstamp order)
+                if existing:
+                    self._select_in(db, "DELETE FROM tags WHERE row IN (%s)", list(existing.values()))
+                nxt = (db.execute("SELECT max(row) FROM docs").fetchone()[0] or 0) + 1
+                rows, updates, inserts, tags = [], [], [], []
                 for d in docs:
-                    row = existing.get(d.key)
                     region = int(d.region) if d.region and str(d.region).isdigit() else None
                     vals = (d.kind, str(d.id), d.status, region, d.maturity, d.created_at,
                             d.updated_at, d.content_hash, gen,
                             json.dumps(d.stored(), ensure_ascii=False, default=str))
+                    row = existing.get(d.key)
                     if row is not None:
-                        db.execute("UPDATE docs SET kind=?, lid=?, status=?, region=?, maturity=?, "
-                                   "created=?, updated=?, hash=?, deleted=0, gen=?, data=? WHERE row=?",
-                                   (*vals, row))
-                        db.execute("DELETE FROM tags WHERE row=?", (row,))
+                        updates.append((*vals, row))
                     else:
-                        row = db.execute(
-                            "INSERT INTO docs(key, kind, lid, status, region, maturity, created, "
-                            "updated, hash, gen, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                            (d.key, *vals)).lastrowid
-                        existing[d.key] = row
-                    w.add_document(self._kw_doc(row, d))
-                    db.executemany("INSERT INTO tags(row, t, tag) VALUES (?,?,?)",
-                                   [(row, "field", x) for x in set(d.fields or [])]
-                                   + [(row, "mode", x) for x in set(d.modes or [])])
+                        row = existing[d.key] = nxt
+                        nxt += 1
+                        inserts.append((row, d.key, *vals))
+                    w.add_document(self._kw_doc(v.schema, row, d))
+                    tags += [(row, "field", x) for x in set(d.fields or [])]
+                    tags += [(row, "mode", x) for x in set(d.modes or [])]
                     rows.append((row, d.vector))
+                db.executemany("UPDATE docs SET kind=?, lid=?, status=?, region=?, maturity=?, created=?, "
+                               "updated=?, hash=?, deleted=0, gen=?, data=? WHERE row=?", updates)
+                db.executemany("INSERT INTO docs(row, key, kind, lid, status, region, maturity, created, "
+                               "updated, hash, gen, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+                db.executemany("INSERT INTO tags(row, t, tag) VALUES (?,?,?)", tags)
                 self._write_vectors(v, rows)
                 self._kw_done(w)
                 db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES ('gen', ?)", (str(gen),))
