@@ -185,8 +185,9 @@ def recall_at_10(be, queries: np.ndarray, f: Filters) -> float:
 
 
 def real_recall(tmp: Path) -> dict:
-    from indexes.backends.base import IndexDoc
     from real_vectors import real_vectors
+
+    from indexes.backends.base import IndexDoc
 
     P, Q = real_vectors()
     saved = E.ANN_MIN_ROWS, E.EXACT_MAX, E.NPROBE

@@ -559,8 +559,7 @@ class EmbeddedBackend(SearchBackend):
         """Train and persist the IVF when the index is big enough and the last training is
         too old (see the module doc). Runs in the writer process, outside the writer lock:
         readers keep their copy meanwhile."""
-        live = v.db.execute("SELECT count(*), max(gen) FROM docs WHERE deleted=0").fetchone()
-        n, gen = int(live[0]), int(live[1] or 0)
+        n = int(v.db.execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()[0])
         if n < ANN_MIN_ROWS and not force:
             return False
         meta = v.db.execute("SELECT v FROM meta WHERE k='ann'").fetchone()

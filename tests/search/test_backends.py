@@ -208,7 +208,7 @@ def test_dense_first_stage_rescored_exactly_and_incremental(tmp_path, monkeypatc
     assert reader.count() == 3000
     exact = {f"achievement:{j}": unit(vecs[j]) for j in range(3000)}
     found = 0
-    for qi in range(20):
+    for _ in range(20):
         q = unit(rng.standard_normal(DIM).astype(np.float32))
         hits = reader.vector_search(q, Filters(), 10)
         truth = sorted(exact, key=lambda k: -float(exact[k] @ q))[:10]
