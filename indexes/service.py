@@ -44,7 +44,8 @@ from indexes.fusion import Candidate, FusionParams, fuse, single
 log = logging.getLogger(__name__)
 
 MODES = ("keyword", "semantic", "hybrid")
-ANALYSIS_VERSION = "1"   # bump when analysis changes so that reindex re-tokenises everything
+ANALYSIS_VERSION = "2"   # bump when analysis changes so that reindex re-tokenises everything
+                         # (2: tantivy replaced FTS5: `techmatch reindex` fills the new index)
 CANDIDATES = 100         # per retriever, before fusion
 
 
