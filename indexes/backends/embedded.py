@@ -164,6 +164,7 @@ class _Version:
         self.ann = None            # faiss IVF (this process's copy), ids = rows
         self.ann_name: str | None = None
         self.ann_lock = threading.Lock()
+        self.mask_cache: dict[tuple, np.ndarray] = {}
 
     def reader(self) -> sqlite3.Connection:
         """A read connection for the calling thread (queries may run in parallel threads)."""
@@ -610,6 +611,21 @@ class EmbeddedBackend(SearchBackend):
 
     # -- reads -----------------------------------------------------------------
     def _mask(self, v: _Version, f: Filters) -> np.ndarray:
+        """Rows the filters admit (read-only: cached per index generation, the same filters
+        come back on every page and every query)."""
+        key = (v.gen, v.n, f.kind, tuple(f.fields), f.region, tuple(f.maturity), tuple(f.modes),
+               tuple(f.status), f.published_only, f.date_from, f.date_to, tuple(f.exclude))
+        cache = v.mask_cache
+        m = cache.get(key)
+        if m is None:
+            m = self._compute_mask(v, f)
+            m.flags.writeable = False
+            if len(cache) >= 16:
+                cache.clear()
+            cache[key] = m
+        return m
+
+    def _compute_mask(self, v: _Version, f: Filters) -> np.ndarray:
         n = v.n
         m = v.alive[:n].copy()
         if f.kind:
@@ -722,7 +738,11 @@ class EmbeddedBackend(SearchBackend):
     def _exact(v: _Version, q: np.ndarray, rows: np.ndarray, k: int) -> list[Hit]:
         """Exact top-k of ``rows`` (ascending row ids) by cosine; ties by row."""
         rows = np.sort(rows)
-        scores = v.V[rows] @ q
+        if len(rows) > v.n // 4:  # most rows: scan the matrix in place rather than gather a copy
+            full = v.V[:v.n] @ q
+            scores = full[rows]
+        else:
+            scores = v.V[rows] @ q
         if k < len(rows):
             part = np.argpartition(-scores, k - 1)[:k]
             part = part[np.lexsort((rows[part], -scores[part]))]
