@@ -45,7 +45,7 @@ def worker(settings, tmp_path):
         proc.kill()
     log.close()
     settings_mod.configure(data_dir=settings.data_dir, database_url=settings.database_url,
-                           secret_key="test-secret")
+                           secret_key="test-secret", celery_eager=True)
     configure()
 
 
