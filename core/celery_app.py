@@ -32,9 +32,10 @@ def mode(s=None) -> str:
 
 
 def local_dirs(s=None) -> dict[str, Path]:
-    """The local transport's folders: queue (messages), processed, results."""
+    """The local transport's folders: queue (messages), processed, results, control (bindings)."""
     root = (Path((s or get_settings()).data_dir) / "tasks").resolve()
-    return {"queue": root / "queue", "processed": root / "processed", "results": root / "results"}
+    return {"queue": root / "queue", "processed": root / "processed", "results": root / "results",
+            "control": root / "control"}
 
 
 def configure() -> Celery:
@@ -53,6 +54,7 @@ def configure() -> Celery:
             backend = s.celery_result_backend or f"file://{dirs['results']}"
             transport = {"data_folder_in": str(dirs["queue"]), "data_folder_out": str(dirs["queue"]),
                          "processed_folder": str(dirs["processed"]), "store_processed": False,
+                         "control_folder": str(dirs["control"]),  # exchange bindings (else ./control)
                          "polling_interval": 0.2}
         else:
             broker = s.celery_broker_url or "memory://"
