@@ -18,7 +18,7 @@ def configure() -> Celery:
     """(Re)apply settings to the app; cheap to call repeatedly."""
     global _configured_for
     s = get_settings()
-    key = (s.celery_broker_url, s.celery_result_backend, s.celery_queue)
+    key = (s.celery_broker_url, s.celery_result_backend, s.celery_queue, s.celery_visibility_timeout_seconds)
     if key != _configured_for:
         eager = not s.celery_broker_url
         app.conf.update(
@@ -30,8 +30,12 @@ def configure() -> Celery:
             task_serializer="json",
             accept_content=["json"],
             result_serializer="json",
+            # A task is acknowledged when it is done, not when it is received: if the worker
+            # dies mid-task, the message goes back to the queue (a pool child lost: at once; the
+            # whole worker lost: Redis redelivers it after the visibility timeout).
             task_acks_late=True,
             task_reject_on_worker_lost=True,
+            broker_transport_options={"visibility_timeout": s.celery_visibility_timeout_seconds},
             worker_prefetch_multiplier=1,
             broker_connection_retry_on_startup=True,
             timezone="Asia/Shanghai",
