@@ -1,7 +1,7 @@
 """accounts: server-side sessions (page cookies and API tokens), revocable
 
 Revision ID: 0012b_sessions
-Revises: 0004
+Revises: 0015_qualification
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012b_sessions'
-down_revision = '0004'
+down_revision = '0015_qualification'
 branch_labels = None
 depends_on = None
 
