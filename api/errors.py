@@ -35,6 +35,8 @@ _HTTP_MESSAGES = {404: ("not_found", "请求的资源不存在"), 405: ("method_
 
 def error_response(exc: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if getattr(exc, "retry_after", None):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse({"error": exc.to_dict()}, status_code=exc.status_code, headers=headers)
 
 

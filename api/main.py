@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
+from api.headers import SecurityHeaders
 from api.params import plain_text_params
 from api.routers import (
     accounts,
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
     for module in (health, accounts, problems, achievements, search, matches, contracts, indicators, events, imports,
                    qualification):

@@ -44,7 +44,8 @@ def configure() -> Celery:
     s = get_settings()
     m = mode(s)
     dirs = local_dirs(s) if m == "local" else {}
-    key = (m, s.celery_broker_url, s.celery_result_backend, s.celery_queue, str(dirs.get("queue")))
+    key = (m, s.celery_broker_url, s.celery_result_backend, s.celery_queue, str(dirs.get("queue")),
+           s.celery_visibility_timeout_seconds)
     if key != _configured_for:
         eager = m == "eager"
         if m == "local":
@@ -59,7 +60,8 @@ def configure() -> Celery:
         else:
             broker = s.celery_broker_url or "memory://"
             backend = s.celery_result_backend or (None if eager else s.celery_broker_url)
-            transport = {}
+            # Redis: an unacknowledged task (its worker died) is redelivered after this long.
+            transport = {"visibility_timeout": s.celery_visibility_timeout_seconds}
         app.conf.update(
             broker_url=broker,
             broker_transport_options=transport,
@@ -71,6 +73,9 @@ def configure() -> Celery:
             task_serializer="json",
             accept_content=["json"],
             result_serializer="json",
+            # A task is acknowledged when it is done, not when it is received: if the worker
+            # dies mid-task, the message goes back to the queue (a pool child lost: at once; the
+            # whole worker lost: Redis redelivers it after the visibility timeout).
             task_acks_late=True,
             task_reject_on_worker_lost=True,
             worker_prefetch_multiplier=1,

@@ -49,6 +49,17 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyRequests(DomainError):
+    """Throttled (login attempts); ``retry_after`` seconds until the next attempt may pass."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int = 60, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = max(1, int(retry_after))
+
+
 class InvalidTransition(DomainError):
     status_code = 409
     code = "invalid_transition"

@@ -21,6 +21,7 @@ from pydantic import (
 from core import validation
 from core.errors import validation_failed_from_pydantic
 from core.money import FEN
+from core.security import check_password
 from core.vocab import FIELDS
 
 # Human-readable Chinese labels for field names in error messages.
@@ -134,7 +135,8 @@ def check_phone_field(v: str) -> str:
     return validation.check_phone(v) if v else v
 
 
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+# Strength by zxcvbn (core.security.password_problem); "12345678" is refused.
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128), AfterValidator(check_password)]
 
 
 T = TypeVar("T")

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "TECHMATCH_DATABASE_URL")
     )
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Attachments: limits on what is extracted from one file (zip bombs, huge PDFs).
+    attachment_max_unzipped_bytes: int = 60 * 1024 * 1024
+    attachment_max_text_chars: int = 200_000
+    attachment_max_pdf_pages: int = 300
 
     # --- web / auth --------------------------------------------------------
     secret_key: str | None = None  # generated and kept in data_dir when not set
@@ -34,6 +38,14 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 12 * 3600
     session_ttl_seconds: int = 7 * 24 * 3600
     cookie_secure: bool = False
+    # Login throttling (``limits`` rate strings, ';'-separated): per account and per client address.
+    login_limit_account: str = "5/minute;20/hour"
+    login_limit_address: str = "30/minute;300/hour"
+    # Where the counters live: memory:// for one process (the embedded default); at scale a
+    # shared store such as redis://redis:6379/2. Unset: the Redis broker when there is one.
+    ratelimit_storage_url: str | None = None
+    # A password must score at least this on zxcvbn's 0–4 scale.
+    password_min_score: int = 3
 
     # --- celery ------------------------------------------------------------
     # No broker: a local worker process (`techmatch serve` starts it, `techmatch worker` runs
@@ -44,6 +56,11 @@ class Settings(BaseSettings):
     celery_eager: bool = False
     celery_result_backend: str | None = None
     celery_queue: str = "techmatch"
+    # Redis: a task taken by a worker that died is redelivered after this many seconds.
+    # Longer than the longest task (a full reindex is chunked; no task runs for minutes).
+    celery_visibility_timeout_seconds: int = 600
+    # beat: how often the index consistency check (and repair) runs; 0 disables it.
+    index_check_interval_seconds: int = 900
 
     # --- search ------------------------------------------------------------
     search_backend: Literal["embedded", "elasticsearch"] = "embedded"

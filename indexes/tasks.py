@@ -39,3 +39,33 @@ def index_listing(self, kind: str, listing_id: int) -> str:
         if self.request.is_eager:
             raise
         raise self.retry(exc=exc) from exc
+
+
+@app.task(name="techmatch.index_check")
+def index_check() -> dict:
+    """The index consistency check with repair (what ``techmatch index-check`` does): missing,
+    stale and orphan entries are fixed. Run by beat every ``index_check_interval_seconds``."""
+    from core.db import session_scope
+    from indexes.service import get_search_service
+
+    with session_scope() as session:
+        report = get_search_service().index_check(session, repair=True)
+    return {k: (len(v) if isinstance(v, list) else v) for k, v in report.items()}
+
+
+def install_beat_schedule(celery_app=app) -> dict:
+    """Add the periodic index check to beat's schedule (other entries are kept)."""
+    from datetime import timedelta
+
+    from core.settings import get_settings
+
+    every = get_settings().index_check_interval_seconds
+    current = {k: v for k, v in dict(celery_app.conf.beat_schedule or {}).items() if k != "index-check"}
+    if every > 0:
+        current["index-check"] = {"task": "techmatch.index_check", "schedule": timedelta(seconds=every),
+                                  "options": {"expires": every}}
+    celery_app.conf.beat_schedule = current
+    return current
+
+
+install_beat_schedule()

@@ -149,7 +149,7 @@ class Factory:
         self.session.commit()
         return org
 
-    def user(self, role: str = "enterprise", org=None, password: str = "password-123", **kw):
+    def user(self, role: str = "enterprise", org=None, password: str = "copper-lantern-42", **kw):
         from core.accounts import service as accounts
         from core.accounts.schemas import UserCreate
 
@@ -196,7 +196,7 @@ def factory(db):
     return Factory(db)
 
 
-def auth_headers(client, user, password: str = "password-123") -> dict:
+def auth_headers(client, user, password: str = "copper-lantern-42") -> dict:
     r = client.post("/api/auth/token", data={"username": user.email, "password": password})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -204,7 +204,7 @@ def auth_headers(client, user, password: str = "password-123") -> dict:
 
 @pytest.fixture
 def login(client):
-    def _login(user, password: str = "password-123") -> dict:
+    def _login(user, password: str = "copper-lantern-42") -> dict:
         return auth_headers(client, user, password)
     return _login
 

@@ -2,20 +2,18 @@
 page, and CSRF protection for every form (a per-session token checked on each POST)."""
 from __future__ import annotations
 
-import hmac
 import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.deps import DB
+from api.deps import CSRF_KEY, DB, SESSION_KEY, csrf_ok, session_secret
 from core.accounts import service as accounts
 from core.db import get_sessionmaker
 from core.errors import NotAuthenticated, PermissionDenied
 from core.models import User
 from core.notifications import service as notifications
 
-CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _MISSING = object()
@@ -36,19 +34,19 @@ async def csrf_protect(request: Request) -> None:
     """Router dependency: every state-changing request must carry the session's token."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    expected = request.session.get(CSRF_KEY) if "session" in request.scope else None
     sent = request.headers.get(CSRF_HEADER)
     if not sent:
         form = await request.form()
         sent = form.get(CSRF_FIELD)
-    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    if not csrf_ok(request, sent if isinstance(sent, str) else None):
         raise PermissionDenied("页面已过期或请求来源不可信，请刷新页面后重试", code="csrf_failed")
 
 
-def login_session(request: Request, user: User) -> None:
-    """Start a fresh session for the user (new CSRF token: no session fixation)."""
+def login_session(request: Request, secret: str) -> None:
+    """Put a new server-side session's secret in a fresh cookie session (new CSRF token:
+    no session fixation)."""
     request.session.clear()
-    request.session["uid"] = user.id
+    request.session[SESSION_KEY] = secret
     request.session[CSRF_KEY] = secrets.token_urlsafe(32)
 
 
@@ -57,8 +55,7 @@ def logout_session(request: Request) -> None:
 
 
 def page_user(request: Request, db: DB) -> User | None:
-    uid = request.session.get("uid") if "session" in request.scope else None
-    user = accounts.active_user(db, uid)
+    user = accounts.user_for_cookie(db, session_secret(request))
     request.state.user = user
     # for the 消息 link in the header of every page
     request.state.unread = notifications.unread_count(db, user) if user is not None else 0
@@ -71,11 +68,11 @@ def current_user(request: Request) -> User | None:
     if user is not _MISSING:
         return user
     user = None
-    uid = request.session.get("uid") if "session" in request.scope else None
-    if uid:
+    secret = session_secret(request)
+    if secret:
         session = get_sessionmaker()()
         try:
-            user = accounts.active_user(session, uid)
+            user = accounts.user_for_cookie(session, secret)
         except Exception:  # noqa: BLE001 - an error page must render even if the DB is down
             user = None
         finally:

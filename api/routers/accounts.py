@@ -3,22 +3,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import DB, CurrentUser
+from api.deps import DB, CurrentUser, client_address, oauth2, session_secret
 from api.guards import allowed
 from api.params import Id, PageNo
 from core import permissions as perm
 from core.accounts import service as accounts
+from core.accounts import sessions
 from core.accounts.schemas import (
     OrganizationIn,
     OrganizationOut,
     OrganizationUpdate,
+    PasswordChange,
     RegistrationIn,
     UserCreate,
     UserOut,
 )
+from core.errors import DomainError
 from core.schemas import Page
 
 router = APIRouter(tags=["accounts"])
@@ -27,11 +30,27 @@ router = APIRouter(tags=["accounts"])
 MANAGERS = allowed(perm.can_manage_accounts, "只有科技局或管理员可以管理单位和账号")
 
 
-@router.post("/auth/token", summary="登录（OAuth2 密码模式），返回 Bearer 令牌")
-def token(db: DB, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict:
-    user = accounts.authenticate(db, form.username, form.password)
-    return {"access_token": accounts.issue_token(user), "token_type": "bearer",
-            "user": UserOut.model_validate(user).model_dump()}
+@router.post("/auth/token", summary="登录（OAuth2 密码模式），返回 Bearer 令牌",
+             responses={401: {"description": "邮箱或密码错误"}, 429: {"description": "登录尝试过于频繁"}})
+def token(request: Request, db: DB, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict:
+    try:
+        user, secret = accounts.login(db, form.username, form.password, sessions.TOKEN,
+                                      address=client_address(request),
+                                      user_agent=request.headers.get("user-agent", ""))
+    except DomainError:
+        db.commit()  # keep the failed attempt's audit record
+        raise
+    return {"access_token": secret, "token_type": "bearer", "user": UserOut.model_validate(user).model_dump()}
+
+
+@router.post("/auth/logout", status_code=204, summary="退出登录：当前令牌（或页面会话）立即失效")
+def logout(request: Request, db: DB, user: CurrentUser, token: Annotated[str | None, Depends(oauth2)]):
+    accounts.logout(db, token or session_secret(request))
+
+
+@router.post("/auth/password", status_code=204, summary="修改密码：本账号的所有令牌和会话立即失效")
+def change_password(db: DB, user: CurrentUser, data: PasswordChange):
+    accounts.change_password(db, user, data.current_password, data.new_password)
 
 
 @router.get("/auth/me", response_model=UserOut)

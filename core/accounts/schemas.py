@@ -15,6 +15,7 @@ from pydantic import (
 
 from core import validation
 from core.schemas import DbId, Password, Schema, check_phone_field, check_region_field
+from core.security import password_problem
 from core.vocab import OrgKind, Role
 
 
@@ -80,6 +81,13 @@ class UserCreate(Schema):
 
     _phone = field_validator("phone")(lambda v: check_phone_field(v) if v else None)
 
+    @model_validator(mode="after")
+    def _password_not_personal(self):
+        problem = password_problem(self.password, [self.email, self.name])
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 class RegistrationIn(Schema):
     """Self-registration: a new organization and its first user, pending approval."""
@@ -92,6 +100,13 @@ class RegistrationIn(Schema):
 
     _phone = field_validator("phone")(lambda v: check_phone_field(v) if v else None)
 
+    @model_validator(mode="after")
+    def _password_not_personal(self):
+        problem = password_problem(self.password, [self.email, self.name])
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -102,3 +117,10 @@ class UserOut(BaseModel):
     role: str
     is_active: bool
     status: str
+
+
+class PasswordChange(Schema):
+    """The user's own password change (the policy is checked with the account's e-mail and name)."""
+
+    current_password: Annotated[str, StringConstraints(max_length=512)]
+    new_password: Annotated[str, StringConstraints(max_length=512)]

@@ -1,11 +1,14 @@
 """Organizations and user accounts: creation, self-registration with approval, login."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit, validation
 from core import permissions as perm
+from core.accounts import sessions
 from core.accounts.schemas import (
     OrganizationIn,
     OrganizationUpdate,
@@ -13,14 +16,16 @@ from core.accounts.schemas import (
     UserCreate,
 )
 from core.db import get_or_404, utcnow
-from core.errors import Conflict, NotAuthenticated, ValidationFailed
+from core.errors import Conflict, NotAuthenticated, TooManyRequests, ValidationFailed
 from core.models import Organization, User
 from core.regions import prefix
 from core.security import (
-    create_token,
+    MAX_PASSWORD_LENGTH,
     hash_password,
-    read_token,
-    token_matches,
+    login_limiter,
+    login_limits,
+    password_problem,
+    verify_dummy,
     verify_password,
 )
 from core.vocab import ROLE_ORG_KINDS, Role, UserStatus
@@ -180,40 +185,109 @@ def set_active(session: Session, actor, user_id: int, active: bool) -> User:
     if user.role == Role.admin:
         perm.require(perm.has_role(actor, Role.admin), "只有管理员可以停用管理员账号")
     user.is_active = active
+    if not active:
+        sessions.revoke_all(session, user.id)
     audit.record(session, actor, "user.activate" if active else "user.deactivate", "user", user.id)
     return user
 
 
 # ----------------------------------------------------------------- login
 
-def authenticate(session: Session, email: str, password: str) -> User:
-    user = session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
-    if user is None or not verify_password(user.password_hash, password or ""):
-        raise NotAuthenticated("邮箱或密码错误", code="bad_credentials")
-    if user.status == UserStatus.pending:
-        raise NotAuthenticated("账号正在等待审核", code="pending_approval")
-    if not user.is_active:
-        raise NotAuthenticated("账号已停用", code="inactive")
+LOGIN_FAILED = "邮箱或密码错误"
+
+
+def _throttle_keys(email: str, address: str) -> list[tuple[str, list]]:
+    limits = login_limits()
+    return [(f"account:{email}", limits["account"]), (f"address:{address or '-'}", limits["address"])]
+
+
+def _throttled(email: str, address: str) -> int | None:
+    """Count this attempt against the account and the client address; seconds to wait if
+    either is over its limit, else None. Counted before the password is checked, so that
+    parallel guesses are throttled too."""
+    limiter = login_limiter()
+    wait = None
+    for key, items in _throttle_keys(email, address):
+        for item in items:
+            if not limiter.hit(item, "login", key):
+                reset = limiter.get_window_stats(item, "login", key).reset_time
+                wait = max(wait or 0, int(reset - time.time()) + 1)
+    return wait
+
+
+def authenticate(session: Session, email: str, password: str, *, address: str = "") -> User:
+    """Check the credentials. The same work (one argon2 verification) and the same answer
+    whether or not the account exists; attempts are throttled by account and by client
+    address; every failure is written to the audit log — so the caller commits the session
+    also when this raises :class:`NotAuthenticated` or :class:`TooManyRequests`."""
+    email = (email or "").strip().lower()[:254]
+    password = str(password or "")[:MAX_PASSWORD_LENGTH * 4]
+    wait = _throttled(email, address)
+    if wait is not None:
+        audit.record(session, None, "auth.login_throttled", "user", None, {"email": email, "address": address})
+        raise TooManyRequests(f"登录尝试过于频繁，请 {max(1, round(wait / 60))} 分钟后再试",
+                              retry_after=wait, code="login_throttled")
+    user = session.scalar(select(User).where(func.lower(User.email) == email))
+    ok = verify_password(user.password_hash, password) if user is not None else verify_dummy(password)
+    reason = None
+    if not ok:
+        reason = "bad_credentials"
+    elif user.status == UserStatus.pending:
+        reason = "pending_approval"
+    elif not user.is_active:
+        reason = "inactive"
+    if reason is not None:
+        audit.record(session, None, "auth.login_failed", "user", user.id if user is not None else None,
+                     {"email": email, "address": address, "reason": reason})
+        if reason == "pending_approval":
+            raise NotAuthenticated("账号正在等待审核", code=reason)
+        if reason == "inactive":
+            raise NotAuthenticated("账号已停用", code=reason)
+        raise NotAuthenticated(LOGIN_FAILED, code=reason)
+    for key, items in _throttle_keys(email, address)[:1]:  # a success clears the account's count
+        for item in items:
+            login_limiter().clear(item, "login", key)
     user.last_login_at = utcnow()
     return user
 
 
-def issue_token(user: User) -> str:
-    return create_token(user.id, user.password_hash)
+def login(session: Session, email: str, password: str, kind: str, *, address: str = "",
+          user_agent: str = "", previous: str | None = None) -> tuple[User, str]:
+    """Authenticate and start a new session (rotation: the client's previous session, if
+    any, is revoked). Returns the user and the new session secret."""
+    user = authenticate(session, email, password, address=address)
+    if previous:
+        sessions.revoke(session, previous)
+    secret = sessions.start(session, user, kind, address=address, user_agent=user_agent)
+    audit.record(session, user, "auth.login", "user", user.id, {"kind": kind, "address": address})
+    return user, secret
 
 
-def user_from_token(session: Session, token: str) -> User | None:
-    parsed = read_token(token)
-    if parsed is None:
-        return None
-    user = session.get(User, parsed[0])
-    if user is None or not user.is_active or not token_matches(user.password_hash, parsed[1]):
-        return None
-    return user
+def logout(session: Session, secret: str | None) -> None:
+    sessions.revoke(session, secret)
 
 
-def active_user(session: Session, user_id: int | None) -> User | None:
-    if not user_id:
-        return None
-    user = session.get(User, user_id)
-    return user if user is not None and user.is_active else None
+def change_password(session: Session, actor: User, current: str, new: str) -> User:
+    """The user's own password: the current one is required, the new one must pass the
+    policy; every session of the user is revoked (the caller starts a new one)."""
+    if actor is None:
+        raise NotAuthenticated("请先登录")
+    if not verify_password(actor.password_hash, current or ""):
+        raise ValidationFailed("当前密码不正确", field="current_password", code="bad_current_password")
+    problem = password_problem(new or "", [actor.email, actor.name])
+    if problem:
+        raise ValidationFailed(problem, field="new_password", code="weak_password")
+    if verify_password(actor.password_hash, new):
+        raise ValidationFailed("新密码不能与当前密码相同", field="new_password", code="same_password")
+    actor.password_hash = hash_password(new)
+    sessions.revoke_all(session, actor.id)
+    audit.record(session, actor, "user.password_change", "user", actor.id)
+    return actor
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    return sessions.resolve(session, token, sessions.TOKEN)
+
+
+def user_for_cookie(session: Session, secret: str | None) -> User | None:
+    return sessions.resolve(session, secret, sessions.COOKIE)

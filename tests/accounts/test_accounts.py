@@ -14,7 +14,7 @@ def test_login_token_and_me(client, factory):
     r = client.post("/api/auth/token", data={"username": u.email, "password": "wrong-password"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "bad_credentials"
     assert "密码错误" in r.json()["error"]["message"]
-    r = client.post("/api/auth/token", data={"username": u.email, "password": "password-123"})
+    r = client.post("/api/auth/token", data={"username": u.email, "password": "copper-lantern-42"})
     token = r.json()["access_token"]
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["email"] == u.email
@@ -25,17 +25,17 @@ def test_login_token_and_me(client, factory):
 def test_self_registration_waits_for_approval(client, factory, db):
     bureau = factory.user("bureau")
     enterprise = factory.user("enterprise")
-    payload = {"org": _org_payload(seed=4242), "email": "new@example.com", "password": "long-password",
+    payload = {"org": _org_payload(seed=4242), "email": "new@example.com", "password": "amber-walnut-1987",
                "name": "新用户"}
     r = client.post("/api/auth/register", json=payload)
     assert r.status_code == 201, r.text
     new_id = r.json()["id"]
-    r = client.post("/api/auth/token", data={"username": "new@example.com", "password": "long-password"})
+    r = client.post("/api/auth/token", data={"username": "new@example.com", "password": "amber-walnut-1987"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "pending_approval"
     # An enterprise user may not approve; the bureau may.
     assert client.post(f"/api/users/{new_id}/approve", headers=_h(client, enterprise)).status_code == 403
     assert client.post(f"/api/users/{new_id}/approve", headers=_h(client, bureau)).status_code == 200
-    r = client.post("/api/auth/token", data={"username": "new@example.com", "password": "long-password"})
+    r = client.post("/api/auth/token", data={"username": "new@example.com", "password": "amber-walnut-1987"})
     assert r.status_code == 200
 
 
@@ -53,7 +53,7 @@ def test_only_staff_create_orgs_and_users(client, factory, db):
     r = client.post("/api/organizations", json=_org_payload(seed=77), headers=_h(client, bureau))
     assert r.status_code == 201, r.text
     org_id = r.json()["id"]
-    user = {"org_id": org_id, "email": "e@x.com", "password": "password-123", "role": "enterprise"}
+    user = {"org_id": org_id, "email": "e@x.com", "password": "copper-lantern-42", "role": "enterprise"}
     assert client.post("/api/users", json=user, headers=_h(client, enterprise)).status_code == 403
     assert client.post("/api/users", json=user, headers=_h(client, bureau)).status_code == 201
     # A bureau user may not mint admins, and roles must fit the organization kind.

@@ -114,6 +114,8 @@ class Session:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        # what the Content-Security-Policy blocked (an inline script or style, a foreign source)
+        self.page.on("console", lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None)
 
     def go(self, path: str):
         return self.page.goto(self.base + path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-PASSWORD = "password-123"
+PASSWORD = "copper-lantern-42"
 
 
 def main() -> None:

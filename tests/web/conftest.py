@@ -15,7 +15,7 @@ def csrf_of(client, path: str = "/login") -> str:
     return m.group(1)
 
 
-def page_login(client, user, password: str = "password-123"):
+def page_login(client, user, password: str = "copper-lantern-42"):
     token = csrf_of(client, "/login")
     r = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token},
                     follow_redirects=False)
@@ -25,7 +25,7 @@ def page_login(client, user, password: str = "password-123"):
 
 @pytest.fixture
 def web_login(client):
-    def _login(user, password: str = "password-123"):
+    def _login(user, password: str = "copper-lantern-42"):
         client.cookies.clear()
         return page_login(client, user, password)
     return _login

@@ -33,5 +33,5 @@ def test_dashboard_home_and_contract_pages_follow_jurisdiction(client, db, facto
     assert client.get("/bureau/dashboard?year=2026&region=330100").status_code == 403
     client.cookies.clear()
     settings_mod.configure(data_dir=settings.data_dir, database_url=settings.database_url,
-                           secret_key="test-secret", celery_broker_url=None, platform_region="330400")
+                           secret_key="test-secret", celery_broker_url=None, celery_eager=True, platform_region="330400")
     assert "嘉兴市" in _kpi_title(client.get("/").text)

@@ -35,7 +35,7 @@ def test_login_logout_and_session_cookie_flags(client, factory, csrf):
     token = csrf("/login")
     r = client.post("/login", data={"email": user.email, "password": "wrong-pass", "csrf_token": token})
     assert r.status_code == 401 and "邮箱或密码错误" in r.text
-    r = client.post("/login", data={"email": user.email, "password": "password-123", "csrf_token": token},
+    r = client.post("/login", data={"email": user.email, "password": "copper-lantern-42", "csrf_token": token},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/my/problems"
     cookie = r.headers["set-cookie"].lower()
@@ -55,17 +55,17 @@ def test_csrf_is_required(client, factory, web_login):
     assert r.status_code == 403
     # login itself is protected too
     client.cookies.clear()
-    r = client.post("/login", data={"email": user.email, "password": "password-123"})
+    r = client.post("/login", data={"email": user.email, "password": "copper-lantern-42"})
     assert r.status_code == 403
 
 
 def test_open_redirect_refused(client, factory, csrf):
     user = factory.user("enterprise")
-    r = client.post("/login", data={"email": user.email, "password": "password-123", "next": "//evil.example",
+    r = client.post("/login", data={"email": user.email, "password": "copper-lantern-42", "next": "//evil.example",
                                     "csrf_token": csrf("/login")}, follow_redirects=False)
     assert r.headers["location"] == "/my/problems"
     # browsers read "/\\host" as "//host"
-    r = client.post("/login", data={"email": user.email, "password": "password-123", "next": "/\\evil.example",
+    r = client.post("/login", data={"email": user.email, "password": "copper-lantern-42", "next": "/\\evil.example",
                                     "csrf_token": csrf("/login")}, follow_redirects=False)
     assert r.headers["location"] == "/my/problems"
     r = client.get("/login", params={"next": "/\\evil.example"}, follow_redirects=False)
@@ -164,7 +164,7 @@ def test_registration_request(client, csrf):
     token = csrf("/register")
     data = {"csrf_token": token, "org.kind": "enterprise", "org.name": "嘉善新材料有限公司",
             "org.credit_code": "123", "org.region": "330421", "name": "李四", "email": "li@example.com",
-            "password": "password-123", "password2": "password-123"}
+            "password": "copper-lantern-42", "password2": "copper-lantern-42"}
     r = client.post("/register", data=data)
     assert r.status_code == 422 and 'id="err-org.credit_code"' in r.text
     data["org.credit_code"] = make_credit_code(4242)

@@ -160,8 +160,8 @@ def test_registration_then_approval(client, db, factory, web_login):
     token = csrf_of(client, "/register")
     r = client.post("/register", data={"csrf_token": token, "org.kind": "university", "org.name": "浙江农林研究院",
                                    "org.credit_code": make_credit_code(777, category="12"), "org.region": "330106",
-                                   "name": "赵老师", "email": "zhao@example.com", "password": "password-123",
-                                   "password2": "password-123"})
+                                   "name": "赵老师", "email": "zhao@example.com", "password": "copper-lantern-42",
+                                   "password2": "copper-lantern-42"})
     assert r.status_code == 200, re.findall(r'field-error[^>]*>([^<]+)', r.text)
     bureau = factory.user("bureau")
     web_login(bureau)
@@ -172,7 +172,7 @@ def test_registration_then_approval(client, db, factory, web_login):
     assert "已通过" in r.text
     client.cookies.clear()
     token = csrf_of(client, "/login")
-    r = client.post("/login", data={"email": "zhao@example.com", "password": "password-123", "csrf_token": token},
+    r = client.post("/login", data={"email": "zhao@example.com", "password": "copper-lantern-42", "csrf_token": token},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/my/achievements"
 

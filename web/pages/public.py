@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
-from api.deps import DB
+from api.deps import DB, client_address, session_secret
 from core.accounts import service as accounts
+from core.accounts import sessions
 from core.accounts.schemas import RegistrationIn
 from core.db import local_today
 from core.errors import DomainError
@@ -44,21 +45,53 @@ async def login(request: Request, db: DB):
     email, password = forms.text(form, "email"), form.get("password") or ""
     nxt = forms.local_path(forms.text(form, "next"))
     try:
-        user = accounts.authenticate(db, email, str(password))
+        user, secret = accounts.login(db, email, str(password), sessions.COOKIE, address=client_address(request),
+                                      user_agent=request.headers.get("user-agent", ""),
+                                      previous=session_secret(request))
     except DomainError as e:
+        db.commit()  # the failed attempt's audit record
+        headers = {"Retry-After": str(e.retry_after)} if getattr(e, "retry_after", None) else None
         return render(request, "auth/login.html", {"next": nxt, "email": email, "error": e.message},
-                      status_code=401 if e.status_code == 401 else e.status_code)
+                      status_code=e.status_code, headers=headers)
     db.commit()
-    login_session(request, user)
+    login_session(request, secret)
     if nxt == "/":
         nxt = views.landing_page(user)
     return RedirectResponse(nxt, status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request):
+def logout(request: Request, db: DB):
+    accounts.logout(db, session_secret(request))
+    db.commit()
     logout_session(request)
     return RedirectResponse("/", status_code=303)
+
+
+@router.get("/account/password")
+def password_form(request: Request, user: LoggedIn):
+    return render(request, "auth/password.html", {"errors": {}})
+
+
+@router.post("/account/password")
+async def password_change(request: Request, db: DB, user: LoggedIn):
+    form = await request.form()
+    new = str(form.get("new_password") or "")
+    try:
+        if new != str(form.get("new_password2") or ""):
+            raise forms.FormErrors({"new_password2": "两次输入的密码不一致"})
+        accounts.change_password(db, user, str(form.get("current_password") or ""), new)
+        secret = sessions.start(db, user, sessions.COOKIE, address=client_address(request),
+                                user_agent=request.headers.get("user-agent", ""))
+        db.commit()
+    except forms.INPUT_ERRORS as e:
+        db.rollback()
+        fe = forms.collect(e)
+        return render(request, "auth/password.html", {"errors": fe.fields, "general": fe.general},
+                      status_code=422)
+    login_session(request, secret)  # every other session of the user is revoked
+    request.session["flash"] = "密码已修改，其他设备上的登录已全部退出"
+    return RedirectResponse(views.landing_page(user), status_code=303)
 
 
 @router.get("/register")
