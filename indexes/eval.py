@@ -73,6 +73,11 @@ def metrics_for(ranked: list[str], grades: dict[str, float]) -> dict[str, float]
             "Recall@50": recall_at(ranked, grades, 50), "nDCG@10": ndcg_at(ranked, grades)}
 
 
+def body_of(c: dict) -> str:
+    """A corpus line's text: ``body``, else ``abstract`` (CSL lines can be used as they are)."""
+    return c.get("body") or c.get("abstract") or ""
+
+
 def build_index(corpus: list[dict], root: Path, encoder: Encoder, cache: EmbeddingCache | None,
                 analyzer=None, fusion: FusionParams | None = None) -> SearchService:
     svc = SearchService(EmbeddedBackend(root, encoder.dim), analyzer or get_analyzer(),
@@ -80,7 +85,7 @@ def build_index(corpus: list[dict], root: Path, encoder: Encoder, cache: Embeddi
     docs = []
     for c in corpus:
         docs.append(IndexDoc(kind=KIND, id=str(c["id"]), title=c.get("title") or "",
-                             text=c.get("body") or "", body_tokens=c.get("body") or "",
+                             text=body_of(c), body_tokens=body_of(c),
                              keywords=list(c.get("keywords") or []), fields=list(c.get("fields") or []),
                              status="published"))
     for i in range(0, len(docs), 64):

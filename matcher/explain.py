@@ -19,11 +19,18 @@ import jieba.analyse
 from core import regions
 from core.listings.vocab import MATURITY_ORDER, CoopMode, Maturity, TransferMode
 from core.money import format_wan
-from indexes.analysis import get_analyzer, highlight, snippet
+from indexes.analysis import get_analyzer, highlight, normalize, normalize_aligned, snippet
 from matcher import features as F
 from matcher.features import Profile
 
 _DIGITS = re.compile(r"^[\d.%]+$")
+#: a Latin token with a digit in it is a quantity, a unit or a grade (cm3, d10, 80mg, 3d), not a key term
+_MEASURE = re.compile(r"^(?=.*\d)[0-9a-z.%+\-/]+$")
+#: parts of speech of generic words (verbs, adverbs, pronouns, numerals, quantifiers, ...): such a
+#: word is a key term only when it is specific (jieba IDF at least GENERIC_IDF: 吸附, 发酵 are; 保持,
+#: 提高, 采用 are not)
+_GENERIC_POS = ("v", "vd", "d", "ad", "a", "r", "m", "q", "p", "c", "u", "f", "t")
+GENERIC_IDF = 7.0
 MAX_TERMS = 8
 MAX_CHARS = 2000  # text analysed for shared terms (title, first part of the text, keywords)
 
@@ -47,12 +54,37 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(t for t in _analyzer().tokens(text[:MAX_CHARS]) if not _DIGITS.match(t))
 
 
+@functools.lru_cache(maxsize=8192)
+def is_key_term(term: str) -> bool:
+    """False for noise: quantities and units (cm3, d10, 80mg) and generic words (保持, 提高)."""
+    if len(term) < 2 or _MEASURE.match(term):
+        return False
+    idf, median = _idf()
+    if idf.get(term, median) >= GENERIC_IDF:
+        return True
+    import jieba.posseg
+
+    pairs = jieba.posseg.lcut(term)
+    return not (len(pairs) == 1 and pairs[0].flag in _GENERIC_POS)
+
+
+def surface_form(term: str, *texts: str) -> str:
+    """The term as it is written in the first text that contains it (search terms are
+    normalised, lowercased: 涤纶fdy is shown as 涤纶FDY when the listing writes it so)."""
+    for text in texts:
+        i = normalize_aligned(text).find(term)
+        if i >= 0:
+            return text[i:i + len(term)]
+    return term
+
+
 def shared_terms(p_text: str, a_text: str, limit: int = MAX_TERMS) -> list[str]:
     idf, median = _idf()
-    common = {t for t in _terms(p_text) if len(t) >= 2} & set(_terms(a_text))
+    common = {t for t in _terms(p_text) if is_key_term(t)} & set(_terms(a_text))
     # keep the longest form: drop a term contained in another shared term
     common = {t for t in common if not any(t != o and t in o for o in common)}
-    return sorted(common, key=lambda t: (-idf.get(t, median * 1.2) * (1 + 0.1 * len(t)), t))[:limit]
+    ranked = sorted(common, key=lambda t: (-idf.get(t, median * 1.2) * (1 + 0.1 * len(t)), t))[:limit]
+    return [surface_form(t, p_text, a_text) for t in ranked]
 
 
 def _level(x: float) -> str:
@@ -63,9 +95,12 @@ def items(p: Profile, a: Profile, feats: dict[str, float], cos: float | None, te
     out = []
     # semantic
     s = feats["semantic"]
+    # a plain-language level, never the raw cosine (it means nothing to an enterprise; the
+    # number stays in ``value`` for staff and debugging)
     word = "高度相关" if s >= 0.75 else "较为相关" if s >= 0.45 else "相关性一般"
     out.append({"key": "semantic", "label": "语义", "level": _level(s),
-                "text": f"需求描述与成果内容{word}（相似度 {cos:.2f}）" if cos is not None else "缺少语义向量"})
+                "text": f"需求描述与成果内容{word}" if cos is not None else "缺少语义向量",
+                "value": None if cos is None else round(float(cos), 3)})
     # keyword
     k = feats["keyword"]
     if terms:
@@ -126,7 +161,9 @@ def items(p: Profile, a: Profile, feats: dict[str, float], cos: float | None, te
         r = F.budget_ratio(p, a)
         budget = (f"{format_wan(p.budget_min)}–{format_wan(p.budget_max)}"
                   if p.budget_min is not None and p.budget_max is not None else format_wan(ceiling))
-        if r <= 1:
+        if p.budget_min is not None and a.price < p.budget_min:
+            text, lvl = f"报价{format_wan(a.price)}，低于预算下限{format_wan(p.budget_min)}", "good"
+        elif r <= 1:
             text, lvl = f"报价{format_wan(a.price)}，在预算{budget}之内", "good"
         else:
             text = f"报价{format_wan(a.price)}，超出预算上限{format_wan(ceiling)}（{float(r):.1f} 倍）"
@@ -150,7 +187,7 @@ def summary(item_list: list[dict]) -> str:
     good = [by[k]["text"] for k in order if k in by and by[k]["level"] == "good"][:3]
     bad = [by[k]["text"] for k in order if k in by and by[k]["level"] == "bad"][:1]
     parts = good + (["注意：" + bad[0]] if bad else [])
-    return "；".join(parts) if parts else "综合相似度达到推荐阈值"
+    return "；".join(parts) if parts else "综合匹配度达到推荐标准"
 
 
 def explain(p: Profile, a: Profile, feats: dict[str, float], cos: float | None,
@@ -160,14 +197,15 @@ def explain(p: Profile, a: Profile, feats: dict[str, float], cos: float | None,
     a_text = "\n".join([a.title, " ".join(a.keywords), a.text])
     terms = shared_terms(p_text, a_text)
     it = items(p, a, feats, cos, terms)
+    found = [normalize(t) for t in terms]   # highlighting matches normalised text
     return {
         "summary": summary(it),
         "terms": terms,
-        "highlight": {"problem_title": highlight(p.title, terms), "achievement_title": highlight(a.title, terms)},
+        "highlight": {"problem_title": highlight(p.title, found), "achievement_title": highlight(a.title, found)},
         "items": it,
         "evidence": [
-            {"side": "problem", "label": "需求原文", "snippet": snippet(p.text, terms, 140)},
-            {"side": "achievement", "label": "成果原文", "snippet": snippet(a.text, terms, 140)},
+            {"side": "problem", "label": "需求原文", "snippet": snippet(p.text, found, 140)},
+            {"side": "achievement", "label": "成果原文", "snippet": snippet(a.text, found, 140)},
         ],
         "contributions": contributions or {},
     }
