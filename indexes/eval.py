@@ -68,6 +68,19 @@ def mean_metrics(rows: list[dict]) -> dict[str, float]:
     return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}
 
 
+def by_group(queries: list[dict], per_mode: dict[str, list[dict]], key: str = "difficulty") -> dict:
+    """Mean metrics per value of ``key`` on the query lines (e.g. difficulty normal|hard),
+    ``{value: {"queries": n, mode: {...}}}``; empty when no query line carries it."""
+    values = [q.get(key) for q in queries]
+    if not any(v is not None for v in values):
+        return {}
+    out: dict = {}
+    for v in sorted({str(x) for x in values if x is not None}):
+        idx = [i for i, x in enumerate(values) if x is not None and str(x) == v]
+        out[v] = {"queries": len(idx), **{m: mean_metrics([rows[i] for i in idx]) for m, rows in per_mode.items()}}
+    return out
+
+
 def metrics_for(ranked: list[str], grades: dict[str, float]) -> dict[str, float]:
     return {"MRR@10": reciprocal_rank(ranked, grades, 10), "Recall@10": recall_at(ranked, grades, 10),
             "Recall@50": recall_at(ranked, grades, 50), "nDCG@10": ndcg_at(ranked, grades)}
@@ -99,6 +112,7 @@ def run(svc: SearchService, queries: list[dict], modes=MODES, k: int = 50) -> di
     qvecs = svc.encoder.encode_queries(texts) if any(m != "keyword" for m in modes) else None
     out: dict = {}
     runs: dict = {}
+    per_query: dict[str, list[dict]] = {}
     for m in modes:
         per: list[dict] = []
         t0 = time.perf_counter()
@@ -111,9 +125,11 @@ def run(svc: SearchService, queries: list[dict], modes=MODES, k: int = 50) -> di
             ranked = [c.id for c in cands]
             runs[m].append(ranked)
             per.append(metrics_for(ranked, grades(q)))
+        per_query[m] = per
         out[m] = mean_metrics(per)
         out[m]["ms_per_query"] = round((time.perf_counter() - t0) * 1000 / max(1, len(queries)), 2)
     out["_runs"] = runs
+    out["_per_query"] = per_query
     return out
 
 
@@ -138,6 +154,9 @@ def evaluate(corpus: list[dict], queries: list[dict], modes=MODES, *, encoder: E
         res = run(svc, queries, modes)
         svc.backend.close()
     runs = res.pop("_runs")
+    groups = by_group(queries, res.pop("_per_query"))
+    if groups:
+        res["by_difficulty"] = groups
     res["_meta"] = {"corpus": len(corpus), "queries": len(queries), "encoder": encoder.model_id,
                     "index_seconds": round(index_s, 1), "encoded_chunks": svc.embedder.encoded,
                     "fusion": (fusion or FusionParams()).method}

@@ -10,14 +10,27 @@ much to trust the keyword side:
 1. Both lists are z-normalised over their own top-N (so the scales agree): a
    candidate's dense z-score says how far it stands out of the dense neighbourhood,
    its BM25 z-score the same for the keyword list (0 BM25 for a non-matching doc).
-2. The keyword weight is ``w = w_max * conf``, where ``conf`` in [0, 1] measures how
-   sure the keyword side is about its leader: the *relative* gap between the best
-   and the second best BM25 scores (a known-item query with distinctive terms has one
-   doc far ahead; a vague or paraphrased query gives a flat list) and whether the
-   dense side also ranks that leader high (agreement).
+2. The keyword weight is ``w = w_min + (w_max - w_min) * conf``, where ``conf`` in
+   [0, 1] is evidence that the keyword list is about the same thing as the query,
+   from signals every deployment has:
+
+   * agreement: the share of the keyword top ``agree_depth`` that is also in the dense
+     top ``agree_depth`` (two independent retrievers that agree are both right more
+     often than either alone);
+   * lexical coverage: the share of the query's IDF mass that the keyword leader
+     contains (``SearchBackend.keyword_coverage``). A known-item query (a title, the
+     author keywords) is almost all in its paper; a problem told in lay words shares a
+     few everyday words with many papers.
+
+   ``conf = min(1, agreement + coverage_weight * coverage)``.
 3. ``fused = z_dense + w * z_bm25``.  Dense is always the base: it never gets less
    than full weight, so a useless keyword list cannot drag a good dense ranking down,
-   while a confident keyword list can lift its exact matches.
+   while a keyword list that agrees with it, or covers the query, lifts its matches.
+
+The first version (``margin``, kept for comparison) trusted the relative gap between
+the two best BM25 scores. On enterprise problems in lay words that gap is often large
+by chance (one everyday word that is rare in the corpus), and hybrid fell below dense
+retrieval alone (CSL dev problems, bench/README.md).
 
 Parameters are in :class:`FusionParams`; the figures that chose them are in
 bench/README.md (CSL tasks).
@@ -49,12 +62,18 @@ class Candidate:
 
 @dataclass
 class FusionParams:
-    method: str = "adaptive"   # "adaptive" | "rrf"
+    method: str = "adaptive"   # "adaptive" | "margin" (the first adaptive version) | "rrf"
     rrf_k: int = 60
-    w_max: float = 1.0         # keyword weight when the keyword side is fully confident
-    w_min: float = 0.1         # keyword weight when it is not confident at all
+    # adaptive: chosen by 5-fold cross-validation on the CSL dev problems (bench/README.md)
+    w_max: float = 1.5         # keyword weight when the keyword side is fully confirmed
+    w_min: float = 0.0         # keyword weight when nothing confirms it
+    agree_depth: int = 20      # depth of the two lists whose overlap is the agreement
+    coverage_weight: float = 1.0
+    # margin (first version)
+    margin_w_max: float = 1.0
+    margin_w_min: float = 0.1
     gap_scale: float = 0.25    # relative top1-top2 BM25 gap that counts as fully confident
-    agree_depth: int = 10      # keyword leader within this dense rank = agreement
+    margin_agree_depth: int = 10  # keyword leader within this dense rank = agreement
     extra: dict = field(default_factory=dict)
 
 
@@ -79,7 +98,17 @@ def merge(dense_hits, bm25_hits, dense_lookup: dict[str, float] | None = None) -
     return cands
 
 
-def keyword_confidence(bm25_hits, dense_ranks: dict[str, int], p: FusionParams) -> float:
+def keyword_confidence(bm25_hits, dense_hits, coverage: float | None, p: FusionParams) -> float:
+    """Adaptive: agreement of the two lists' tops plus the keyword leader's lexical coverage."""
+    if not bm25_hits:
+        return 0.0
+    n = max(1, p.agree_depth)
+    agree = len({k for k, _ in dense_hits[:n]} & {k for k, _ in bm25_hits[:n]}) / n
+    return float(min(1.0, agree + p.coverage_weight * (coverage or 0.0)))
+
+
+def margin_confidence(bm25_hits, dense_ranks: dict[str, int], p: FusionParams) -> float:
+    """The first version: the relative top1-top2 BM25 gap, raised when dense agrees on the leader."""
     if not bm25_hits:
         return 0.0
     s1 = bm25_hits[0][1]
@@ -87,15 +116,16 @@ def keyword_confidence(bm25_hits, dense_ranks: dict[str, int], p: FusionParams) 
     gap = (s1 - s2) / s1 if s1 > 0 else 0.0
     conf = min(1.0, gap / p.gap_scale) if p.gap_scale > 0 else 1.0
     r = dense_ranks.get(bm25_hits[0][0])
-    if r is not None and r <= p.agree_depth:
-        conf = max(conf, 0.5) + 0.5 * (1 - conf) * (1 - (r - 1) / p.agree_depth)
+    if r is not None and r <= p.margin_agree_depth:
+        conf = max(conf, 0.5) + 0.5 * (1 - conf) * (1 - (r - 1) / p.margin_agree_depth)
     return float(min(1.0, conf))
 
 
 def fuse(dense_hits, bm25_hits, dense_lookup: dict[str, float] | None = None,
-         params: FusionParams | None = None) -> list[Candidate]:
+         params: FusionParams | None = None, coverage: float | None = None) -> list[Candidate]:
     """Fused candidates, best first. ``dense_lookup`` gives the cosine of keyword-only
-    candidates (so they are scored on both sides, not penalised for missing)."""
+    candidates (so they are scored on both sides, not penalised for missing); ``coverage``
+    is the keyword leader's lexical coverage of the query (None: unknown)."""
     p = params or FusionParams()
     cands = merge(dense_hits, bm25_hits, dense_lookup)
     if not cands:
@@ -109,9 +139,14 @@ def fuse(dense_hits, bm25_hits, dense_lookup: dict[str, float] | None = None,
         dmu, dsd = _z(d)
         bmu, bsd = _z(np.append(b, 0.0)) if len(b) else (0.0, 1.0)
         dmin = float(d.min()) if len(d) else 0.0
-        conf = keyword_confidence(bm25_hits, {c.key: c.dense_rank for c in cands.values()
-                                              if c.dense_rank}, p)
-        w = p.w_min + (p.w_max - p.w_min) * conf if len(b) else 0.0
+        if p.method == "margin":
+            conf = margin_confidence(bm25_hits, {c.key: c.dense_rank for c in cands.values()
+                                                 if c.dense_rank}, p)
+            w_min, w_max = p.margin_w_min, p.margin_w_max
+        else:
+            conf = keyword_confidence(bm25_hits, dense_hits, coverage, p)
+            w_min, w_max = p.w_min, p.w_max
+        w = w_min + (w_max - w_min) * conf if len(b) else 0.0
         for c in cands.values():
             dz = ((c.dense if c.dense is not None else dmin) - dmu) / dsd
             bz = (c.bm25 - bmu) / bsd if len(b) else 0.0

@@ -334,7 +334,8 @@ class SearchService:
         bm25 = fut.result() if groups else []
         have = {key for key, _ in dense}
         lookup = self.backend.dense_scores(qvec, [key for key, _ in bm25 if key not in have])
-        return fuse(dense, bm25, lookup, self.fusion)[:k]
+        coverage = self.backend.keyword_coverage(groups, bm25[0][0]) if bm25 else None
+        return fuse(dense, bm25, lookup, self.fusion, coverage=coverage)[:k]
 
     def get_vector(self, kind: str, listing_id) -> np.ndarray | None:
         return self.backend.get_vectors([doc_key(kind, listing_id)]).get(doc_key(kind, listing_id))

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from indexes.eval import grades as grades_of
-from indexes.eval import load_jsonl, mean_metrics, ndcg_at, recall_at, reciprocal_rank
+from indexes.eval import by_group, load_jsonl, mean_metrics, ndcg_at, recall_at, reciprocal_rank
 
 STAGES = ("keyword", "semantic", "hybrid", "matcher")
 DEFAULT_REGION = "330400"
@@ -210,6 +210,9 @@ def evaluate(achievements: list[dict], problems: list[dict], *, orgs=None, stage
                   progress=progress)
     finally:
         env.close()
+    groups = by_group(problems, res["_per_query"])
+    if groups:
+        res["by_difficulty"] = groups
     res["_meta"] = {"achievements": len(achievements), "problems": len(problems),
                     "encoder": env.svc.encoder.model_id, "index_seconds": round(t_index, 1)}
     return res

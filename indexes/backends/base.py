@@ -152,6 +152,13 @@ class SearchBackend(ABC):
     def facets(self, keys: list[str]) -> dict[str, dict[str, int]]:
         """Facet counts (kind, fields, region by province, maturity, modes, status) over ``keys``."""
 
+    def keyword_coverage(self, groups: list[list[str]], key: str) -> float | None:
+        """Share of the query's IDF mass that listing ``key`` contains (a query term group
+        counts when any of its terms occurs in the listing), in [0, 1]; None when the backend
+        cannot tell. The fusion uses it for the keyword leader: a query whose distinctive words
+        are all in that listing is a known-item query, a paraphrase leaves most of them out."""
+        return None
+
     def dense_scores(self, qvec: np.ndarray, keys: list[str]) -> dict[str, float]:
         vecs = self.get_vectors(keys)
         return {k: float(v @ qvec) for k, v in vecs.items()}

@@ -844,6 +844,30 @@ class EmbeddedBackend(SearchBackend):
         s = v.V[[r for _, r in rows]] @ np.asarray(qvec, np.float32)
         return {k: float(x) for (k, _), x in zip(rows, s)}
 
+    def keyword_coverage(self, groups, key) -> float | None:
+        v = self.v
+        v.sync()
+        row = v.rows.get(key)
+        terms = sorted({t for g in groups for t in g})
+        if row is None or not terms:
+            return None
+        db = v.reader()
+        hit = db.execute("SELECT title, body, keywords FROM fts WHERE rowid=?", (row,)).fetchone()
+        if hit is None:
+            return None
+        have = set(" ".join(x or "" for x in hit).split())
+        df = dict(db.execute("SELECT term, doc FROM fts_vocab WHERE term IN (%s)" % ",".join("?" * len(terms)),
+                             terms).fetchall())
+        n = max(1, int(np.count_nonzero(v.alive[:v.n])))
+
+        def idf(t: str) -> float:
+            f = df.get(t, 0)
+            return math.log((n - f + 0.5) / (f + 0.5) + 1.0)
+
+        total = sum(idf(g[0]) for g in groups)
+        got = sum(idf(g[0]) for g in groups if any(t in have for t in g))
+        return got / total if total > 0 else None
+
     def hashes(self) -> dict[str, str]:
         return {k: h for k, h in self.v.reader().execute("SELECT key, hash FROM docs WHERE deleted=0")}
 
