@@ -77,6 +77,11 @@ class SearchResults:
     terms: list[str]
     took_ms: float
     order: str = "relevance"   # "relevance" (a query) or "newest" (no query: filters alone)
+    # False when the best candidate is below the encoder's relevance floor and no keyword
+    # evidence either (indexes/calibration.py): then ``hits`` is empty and ``suggestions``
+    # holds broader terms to try
+    relevant: bool = True
+    suggestions: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -342,19 +347,56 @@ class SearchService:
 
     def search(self, query: str, kind: str | None = None, mode: str = "hybrid",
                filters: Filters | None = None, page: int = 1, size: int = 10, viewer=None,
-               published_only: bool | None = None) -> SearchResults:
+               published_only: bool | None = None, prefer: str | None = None) -> SearchResults:
+        """``prefer``: a kind ranked before the other when ``kind`` is not given (default from
+        the viewer, :func:`preferred_kind`: an enterprise describing a need sees achievements,
+        the solutions, before other enterprises' problems; a university the needs first)."""
         t0 = time.perf_counter()
         if viewer is not None and published_only is None:
             from core.permissions import can_see_unpublished
 
             published_only = not can_see_unpublished(viewer)
+        if prefer is None:
+            prefer = preferred_kind(viewer)
         page, size = max(1, int(page)), max(1, min(100, int(size)))
         if not (query or "").strip():
             return self.browse(kind, filters, page, size, published_only=published_only, mode=mode, t0=t0)
-        terms = self.analyzer.query(query).terms
+        qterms = self.analyzer.query(query)
+        terms = qterms.terms
         cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
                               mode=mode, published_only=published_only)
+        if cands and mode != "keyword" and not self.relevant(qterms.groups, cands):
+            return SearchResults(query=query, mode=mode, total=0, page=page, size=size, hits=[], facets={},
+                                 terms=terms, took_ms=round((time.perf_counter() - t0) * 1000, 2),
+                                 relevant=False, suggestions=self.broader_terms(qterms.groups))
+        if prefer and not kind:
+            # stable: relevance order within each kind
+            cands = [c for c in cands if c.kind == prefer] + [c for c in cands if c.kind != prefer]
         return self._results(query, mode, cands, terms, page, size, t0)
+
+    def relevant(self, groups: list[list[str]], cands: list[Candidate]) -> bool:
+        """Whether the candidates hold anything relevant (indexes/calibration.py): the best
+        cosine reaches the encoder's relevance floor, or the best keyword match covers most of
+        the query."""
+        from indexes.calibration import for_encoder, relevant_evidence
+
+        cal = for_encoder(self.encoder_id())
+        if cal is None:
+            return True
+        best_cos = max((c.dense for c in cands if c.dense is not None), default=None)
+        kw = max((c for c in cands if c.bm25 > 0), key=lambda c: c.bm25, default=None)
+        coverage = self.backend.keyword_coverage(groups, kw.key) if kw is not None and groups else None
+        return relevant_evidence(best_cos, coverage, cal)
+
+    def broader_terms(self, groups: list[list[str]], limit: int = 5) -> list[str]:
+        """Words of the query that listings do use, the most widely used first (a broader search
+        than the whole query); else the most common fields of the catalogue."""
+        counts = self.backend.term_counts([g[0] for g in groups]) if groups else {}
+        words = [t for t, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])) if n > 0 and len(t) >= 2]
+        if words:
+            return words[:limit]
+        fields = self.backend.browse(Filters(), 0, 1).facets.get("fields", {})
+        return [f for f, _ in sorted(fields.items(), key=lambda x: (-x[1], x[0])) if f != "其他"][:limit]
 
     def browse(self, kind: str | None = None, filters: Filters | None = None, page: int = 1,
                size: int = 10, *, published_only: bool | None = None, mode: str = "hybrid",
@@ -410,6 +452,14 @@ class SearchService:
                     "bm25_rank": c.bm25_rank} if c else {},
             fields=d.get("fields") or [], region=d.get("region"), maturity=d.get("maturity"),
             status=d.get("status"), created_at=d.get("created_at"))
+
+
+def preferred_kind(viewer) -> str | None:
+    """The kind a viewer looks for: an enterprise posts problems and looks for achievements
+    (solutions), a university posts achievements and looks for problems; others: none."""
+    role = getattr(viewer, "role", None) if viewer is not None else None
+    role = getattr(role, "value", role)
+    return {"enterprise": "achievement", "university": "problem"}.get(role)
 
 
 _executor = None

@@ -17,7 +17,7 @@ from core.matches import service as matches
 from core.models.listings import LISTING_MODELS
 from core.vocab import FIELDS
 from indexes.backends.base import Filters
-from indexes.service import get_search_service
+from indexes.service import get_search_service, preferred_kind
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,8 @@ class SearchView:
     took_ms: float
     terms: list[str]
     order: str  # "relevance" (a query) or "newest" (filters alone)
+    relevant: bool = True       # False: below the relevance floor (nothing relevant found)
+    suggestions: list[str] = field(default_factory=list)   # broader terms to try then
 
 
 def run_search(session: Session, viewer, p: SearchParams) -> SearchView:
@@ -128,9 +130,10 @@ def run_search(session: Session, viewer, p: SearchParams) -> SearchView:
     f = Filters(kind=p.kind, fields=p.fields, region=p.region, maturity=p.maturity, modes=p.modes,
                 published_only=published_only, date_from=date_from, date_to=date_to)
     res = get_search_service().search(p.q, kind=p.kind, mode=p.mode, filters=f, page=p.page, size=p.size,
-                                      published_only=published_only)
+                                      published_only=published_only, prefer=preferred_kind(viewer))
     return SearchView(total=res.total, hits=hit_views(session, viewer, res.hits), facets=res.facets,
-                      took_ms=res.took_ms, terms=res.terms, order=res.order)
+                      took_ms=res.took_ms, terms=res.terms, order=res.order, relevant=res.relevant,
+                      suggestions=res.suggestions)
 
 
 def hit_views(session: Session, viewer, hits) -> list[HitView]:

@@ -11,7 +11,7 @@ from core.db import local_day_bounds
 from core.errors import DomainError
 from core.permissions import can_see_unpublished
 from indexes.backends.base import Filters
-from indexes.service import get_search_service
+from indexes.service import get_search_service, preferred_kind
 
 router = APIRouter(tags=["search"])
 
@@ -36,6 +36,7 @@ def search(user: OptionalUser,
                 modes=coop_mode or [], status=status or [],
                 published_only=not can_see_unpublished(user),
                 date_from=date_from, date_to=date_to)
+    # relevant=false: nothing reached the relevance floor; suggestions then holds broader terms
     res = get_search_service().search(q, kind=kind, mode=mode, filters=f, page=page, size=size,
-                                      published_only=f.published_only)
+                                      published_only=f.published_only, prefer=preferred_kind(user))
     return res.to_dict()

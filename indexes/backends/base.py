@@ -159,6 +159,10 @@ class SearchBackend(ABC):
         are all in that listing is a known-item query, a paraphrase leaves most of them out."""
         return None
 
+    def term_counts(self, terms: list[str]) -> dict[str, int]:
+        """How many listings contain each analysed term (empty when the backend cannot tell)."""
+        return {}
+
     def dense_scores(self, qvec: np.ndarray, keys: list[str]) -> dict[str, float]:
         vecs = self.get_vectors(keys)
         return {k: float(v @ qvec) for k, v in vecs.items()}

@@ -844,6 +844,14 @@ class EmbeddedBackend(SearchBackend):
         s = v.V[[r for _, r in rows]] @ np.asarray(qvec, np.float32)
         return {k: float(x) for (k, _), x in zip(rows, s)}
 
+    def term_counts(self, terms) -> dict[str, int]:
+        terms = sorted(set(terms))
+        if not terms:
+            return {}
+        df = dict(self.v.reader().execute(
+            "SELECT term, doc FROM fts_vocab WHERE term IN (%s)" % ",".join("?" * len(terms)), terms).fetchall())
+        return {t: int(df.get(t, 0)) for t in terms}
+
     def keyword_coverage(self, groups, key) -> float | None:
         v = self.v
         v.sync()
