@@ -7,10 +7,11 @@ from enum import StrEnum
 class Labeled(StrEnum):
     """A StrEnum whose members carry a Chinese label: ``Member = ("code", "标签")``."""
 
-    def __new__(cls, value: str, label: str = ""):
+    def __new__(cls, value: str, label: str = "", *aliases: str):
         obj = str.__new__(cls, value)
         obj._value_ = value
         obj.label = label or value
+        obj.aliases = aliases   # other names accepted on input (older labels), never shown
         return obj
 
     @classmethod
@@ -36,7 +37,7 @@ class Labeled(StrEnum):
     def from_label(cls, text: str):
         text = (text or "").strip()
         for m in cls:
-            if text in (m.value, m.label):
+            if text in (m.value, m.label) or text in m.aliases:
                 return m
         raise ValueError(text)
 

@@ -69,6 +69,10 @@ class FusionParams:
     w_min: float = 0.0         # keyword weight when nothing confirms it
     agree_depth: int = 20      # depth of the two lists whose overlap is the agreement
     coverage_weight: float = 1.0
+    # sentence-level late interaction (indexes/late.py): dense score = z(pooled) + a z(smax) + b z(sli)
+    late: bool = True
+    late_a: float = 1.0
+    late_b: float = 1.0
     # margin (first version)
     margin_w_max: float = 1.0
     margin_w_min: float = 0.1

@@ -39,6 +39,7 @@ from indexes.encoders import (
     model_id_for,
     text_sha,
 )
+from indexes import late
 from indexes.fusion import Candidate, FusionParams, fuse, single
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,35 @@ class SearchService:
         self._embedder: PassageEmbedder | None = None
         self.query_cache_hits = 0
 
+    @property
+    def late_interaction(self) -> bool:
+        """Sentence-level late interaction is on when the fusion asks for it and there is an
+        embedding cache to keep the sentence vectors in."""
+        return bool(self.fusion.late and self.cache is not None)
+
+    def late_scores(self, query_text: str, qvec: np.ndarray, pooled: dict[str, float]) -> dict[str, float]:
+        """Dense ranking scores of the candidates ``pooled`` (key -> pooled cosine), with
+        sentence-level late interaction (indexes/late.py)."""
+        keys = list(pooled)
+        if not keys:
+            return {}
+        docs = self.backend.get_docs(keys)
+        sents = {k: late.sentences(docs[k].get("title", ""), docs[k].get("text", "")) for k in keys if k in docs}
+        from indexes.encoders import text_sha
+
+        model = self.encoder_id()
+        shas = {t: text_sha(t) for ss in sents.values() for t in ss}
+        found = self.cache.get_many(model, list(set(shas.values()))) if shas else {}
+        sent_vecs = []
+        for k in keys:
+            vs = [found[shas[t]] for t in sents.get(k, []) if shas[t] in found]
+            sent_vecs.append(np.vstack(vs).astype(np.float32) if vs else None)
+        clause_vecs = self.encoder.encode_queries(late.clauses(query_text))
+        cos = np.array([pooled[k] for k in keys], np.float64)
+        smax, sli = late.interaction(np.asarray(qvec, np.float32), clause_vecs, sent_vecs, cos)
+        score = late.late_scores(cos, smax, sli, self.fusion.late_a, self.fusion.late_b)
+        return {k: float(x) for k, x in zip(keys, score)}
+
     # -- encoder (lazy: keyword-only processes never load the model) -----------
     @property
     def encoder(self) -> Encoder:
@@ -186,6 +216,9 @@ class SearchService:
                 d.content_hash = self.content_hash(d)
             self.analyzer.learn_words(d.keywords)
         vecs = self.embedder.embed_documents([(d.title, b) for d, b in zip(docs, raw_bodies)])
+        if self.late_interaction:
+            # sentence vectors go to the embedding cache only (late interaction reads them there)
+            self.embedder.embed_texts([t for d in docs for t in late.sentences(d.title, d.text)])
         for d, raw, v in zip(docs, raw_bodies, vecs):
             d.title_tokens = self.analyzer.index_text(d.title)
             d.body_tokens = self.analyzer.index_text(raw)
@@ -333,14 +366,28 @@ class SearchService:
             fut = _pool().submit(self.backend.keyword_search, groups, f, depth)
         if qvec is None:
             qvec = self.encode_query(query_text)
-        dense = self.backend.vector_search(qvec, f, depth if mode == "hybrid" else k)
+        use_late = self.late_interaction
+        dense = self.backend.vector_search(qvec, f, depth if (mode == "hybrid" or use_late) else k)
         if mode == "semantic":
-            return single(dense, "dense")
+            if not use_late:
+                return single(dense, "dense")
+            pooled = dict(dense)
+            ls = self.late_scores(query_text, qvec, pooled)
+            order = sorted(pooled, key=lambda key: (-ls[key], key))[:k]
+            return [Candidate(key, dense=pooled[key], dense_rank=r, fused=ls[key]) for r, key in enumerate(order, 1)]
         bm25 = fut.result() if groups else []
         have = {key for key, _ in dense}
         lookup = self.backend.dense_scores(qvec, [key for key, _ in bm25 if key not in have])
         coverage = self.backend.keyword_coverage(groups, bm25[0][0]) if bm25 else None
-        return fuse(dense, bm25, lookup, self.fusion, coverage=coverage)[:k]
+        if not use_late:
+            return fuse(dense, bm25, lookup, self.fusion, coverage=coverage)[:k]
+        pooled = {**dict(dense), **lookup}
+        ls = self.late_scores(query_text, qvec, pooled)
+        dense_late = sorted(((key, ls[key]) for key in have), key=lambda x: (-x[1], x[0]))
+        out = fuse(dense_late, bm25, {key: ls[key] for key in lookup}, self.fusion, coverage=coverage)[:k]
+        for c in out:   # features and the relevance floor read the pooled cosine
+            c.dense = pooled.get(c.key)
+        return out
 
     def get_vector(self, kind: str, listing_id) -> np.ndarray | None:
         return self.backend.get_vectors([doc_key(kind, listing_id)]).get(doc_key(kind, listing_id))

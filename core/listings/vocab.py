@@ -58,15 +58,15 @@ class CoopMode(Labeled):
     license = ("license", "技术许可")
     consulting = ("consulting", "技术咨询")
     service = ("service", "技术服务")
-    joint_rd = ("joint_rd", "合作研发")
-    equity = ("equity", "作价入股")
+    joint_rd = ("joint_rd", "合作开发", "合作研发")
+    equity = ("equity", "作价投资", "作价入股")
 
 
 class TransferMode(Labeled):
     """Transfer modes an achievement's owner offers."""
 
-    transfer = ("transfer", "转让")
-    license = ("license", "许可")
+    transfer = ("transfer", "技术转让", "转让")
+    license = ("license", "技术许可", "许可")
     equity = ("equity", "作价投资")
     joint_development = ("joint_development", "合作开发")
     service = ("service", "技术服务")

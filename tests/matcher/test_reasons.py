@@ -59,3 +59,18 @@ def test_key_term_filter_keeps_specific_words():
     assert X.is_key_term("吸附") and X.is_key_term("发酵") and X.is_key_term("污水")
     assert not X.is_key_term("保持") and not X.is_key_term("提高") and not X.is_key_term("cm3")
     assert X.surface_form("涤纶fdy", "采用涤纶FDY长丝") == "涤纶FDY"
+
+
+def test_one_vocabulary_for_modes_across_screens():
+    from core.listings.vocab import CoopMode, TransferMode
+
+    assert CoopMode.license.label == TransferMode.license.label == "技术许可"
+    assert CoopMode.transfer.label == TransferMode.transfer.label == "技术转让"
+    assert CoopMode.joint_rd.label == TransferMode.joint_development.label == "合作开发"
+    assert CoopMode.equity.label == TransferMode.equity.label == "作价投资"
+    # the older labels are still read (imports, API input)
+    assert TransferMode.from_label("许可") is TransferMode.license
+    assert CoopMode.from_label("合作研发") is CoopMode.joint_rd
+    assert CoopMode.from_label("作价入股") is CoopMode.equity
+    labels = [m.label for m in TransferMode]
+    assert len(labels) == len(set(labels))
