@@ -348,8 +348,11 @@ class SearchService:
     # -- retrieval -------------------------------------------------------------
     def retrieve(self, query_text: str, kind: str | None = None, k: int = 100,
                  filters: Filters | None = None, mode: str = "hybrid",
-                 qvec: np.ndarray | None = None, published_only: bool | None = None) -> list[Candidate]:
+                 qvec: np.ndarray | None = None, published_only: bool | None = None,
+                 late_text: str | None = None) -> list[Candidate]:
         """Candidates with per-retriever scores, best first (matcher entry point).
+        ``late_text``: the text whose clauses late interaction compares with the candidates'
+        sentences, when ``query_text`` is not that text (the matcher's key-term query).
 
         Each Candidate has ``dense`` (cosine, computed for every candidate in hybrid
         mode), ``bm25`` (0 when no query term matches), their ranks and ``fused``."""
@@ -372,7 +375,7 @@ class SearchService:
             if not use_late:
                 return single(dense, "dense")
             pooled = dict(dense)
-            ls = self.late_scores(query_text, qvec, pooled)
+            ls = self.late_scores(late_text or query_text, qvec, pooled)
             order = sorted(pooled, key=lambda key: (-ls[key], key))[:k]
             return [Candidate(key, dense=pooled[key], dense_rank=r, fused=ls[key]) for r, key in enumerate(order, 1)]
         bm25 = fut.result() if groups else []
@@ -382,7 +385,7 @@ class SearchService:
         if not use_late:
             return fuse(dense, bm25, lookup, self.fusion, coverage=coverage)[:k]
         pooled = {**dict(dense), **lookup}
-        ls = self.late_scores(query_text, qvec, pooled)
+        ls = self.late_scores(late_text or query_text, qvec, pooled)
         dense_late = sorted(((key, ls[key]) for key in have), key=lambda x: (-x[1], x[0]))
         out = fuse(dense_late, bm25, {key: ls[key] for key in lookup}, self.fusion, coverage=coverage)[:k]
         for c in out:   # features and the relevance floor read the pooled cosine

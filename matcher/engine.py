@@ -152,7 +152,8 @@ class Matcher:
 
         return self.svc.retrieve(query_text if query_text is not None else self.query_text(p),
                                  kind=OTHER[p.kind], k=self.k, qvec=vec,
-                                 filters=Filters(status=["published"]), published_only=True)
+                                 filters=Filters(status=["published"]), published_only=True,
+                                 late_text=listing_text(p))
 
     def calibration(self, cands) -> tuple[tuple[float, float], tuple[float, float]]:
         """((sem_lo, sem_hi), (ref_cos_mean, ref_cos_std)) for the encoder in use; for an
