@@ -65,14 +65,14 @@ class FusionParams:
     method: str = "adaptive"   # "adaptive" | "margin" (the first adaptive version) | "rrf"
     rrf_k: int = 60
     # adaptive: chosen by 5-fold cross-validation on the CSL dev problems (bench/README.md)
-    w_max: float = 1.5         # keyword weight when the keyword side is fully confirmed
+    w_max: float = 1.0         # keyword weight when the keyword side is fully confirmed
     w_min: float = 0.0         # keyword weight when nothing confirms it
     agree_depth: int = 20      # depth of the two lists whose overlap is the agreement
     coverage_weight: float = 1.0
     # sentence-level late interaction (indexes/late.py): dense score = z(pooled) + a z(smax) + b z(sli)
     late: bool = True
-    late_a: float = 1.0
-    late_b: float = 1.0
+    late_a: float = 0.5
+    late_b: float = 0.5
     # margin (first version)
     margin_w_max: float = 1.0
     margin_w_min: float = 0.1
