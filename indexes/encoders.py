@@ -270,6 +270,7 @@ class PassageEmbedder:
         self.encoder = encoder
         self.cache = cache
         self.encoded = 0          # chunks actually sent to the encoder
+        self.encoded_sentences = 0  # sentences encoded for late interaction (indexes/late.py)
         self.cache_hits = 0
         self.truncated_docs = 0
         self.encode_seconds = 0.0

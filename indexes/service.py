@@ -217,8 +217,12 @@ class SearchService:
             self.analyzer.learn_words(d.keywords)
         vecs = self.embedder.embed_documents([(d.title, b) for d, b in zip(docs, raw_bodies)])
         if self.late_interaction:
-            # sentence vectors go to the embedding cache only (late interaction reads them there)
+            # sentence vectors go to the embedding cache only (late interaction reads them there);
+            # counted apart from the passage chunks (``encoded``), whose cost they add to
+            before = self.embedder.encoded
             self.embedder.embed_texts([t for d in docs for t in late.sentences(d.title, d.text)])
+            self.embedder.encoded_sentences += self.embedder.encoded - before
+            self.embedder.encoded = before
         for d, raw, v in zip(docs, raw_bodies, vecs):
             d.title_tokens = self.analyzer.index_text(d.title)
             d.body_tokens = self.analyzer.index_text(raw)
@@ -296,6 +300,7 @@ class SearchService:
         """
         t0 = time.perf_counter()
         enc0, trunc0 = self.embedder.encoded, self.embedder.truncated_docs
+        sen0 = self.embedder.encoded_sentences
         target = self.backend.begin_rebuild() if full else self.backend
         known = {} if full else self.backend.hashes()
         seen: set[str] = set()
@@ -315,6 +320,7 @@ class SearchService:
         self.backend.refresh()
         return {"listings": len(seen), "written": written, "unchanged": len(seen) - written,
                 "removed": len(removed), "encoded_chunks": self.embedder.encoded - enc0,
+                "encoded_sentences": self.embedder.encoded_sentences - sen0,
                 "embedding_truncated_docs": self.embedder.truncated_docs - trunc0,
                 "seconds": round(time.perf_counter() - t0, 2), "full": full}
 
