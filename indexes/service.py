@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from core.listings.kinds import KINDS
 from core.models import Attachment
+from indexes import late
 from indexes.analysis import Analyzer, get_analyzer, highlight, snippet
 from indexes.backends.base import Filters, IndexDoc, SearchBackend, doc_key
 from indexes.config import get_settings, settings_cache
@@ -39,7 +40,6 @@ from indexes.encoders import (
     model_id_for,
     text_sha,
 )
-from indexes import late
 from indexes.fusion import Candidate, FusionParams, fuse, single
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from indexes.eval import grades as grades_of
 from indexes.eval import by_group, load_jsonl, mean_metrics, ndcg_at, recall_at, reciprocal_rank
+from indexes.eval import grades as grades_of
 
 STAGES = ("keyword", "semantic", "hybrid", "matcher")
 DEFAULT_REGION = "330400"
