@@ -60,8 +60,11 @@ def serve(
     reload: Annotated[bool, typer.Option(help="代码修改后自动重启（开发用）")] = False,
 ) -> None:
     """启动网站与 API（默认 http://127.0.0.1:8000，API 文档 /api/docs）。"""
+    import os
+
     import uvicorn
 
+    os.environ.setdefault("TECHMATCH_WARMUP", "1")  # api.warmup: load models in the background
     s = settings_mod.get_settings()
     console.print(f"techmatch 运行于 http://{host or s.host}:{port or s.port}")
     uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, reload=reload)
