@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -77,7 +78,7 @@ def export_seed(path: Path = SEED) -> int:
             rows.append({"problem": ids[("problem", pt)], "achievement": ids[("achievement", at)],
                          "score": m.score, "rank": m.rank, "features": m.features, "reasons": m.reasons})
     rows.sort(key=lambda r: (r["problem"], r["achievement"]))
-    doc = {"inputs": inputs_fingerprint(), "proposals": rows}
+    doc = {"inputs": inputs_fingerprint(), "computed_on": date.today().isoformat(), "proposals": rows}
     path.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).replace(
         '},{"achievement"', '},\n{"achievement"') + "\n", encoding="utf-8")
     return len(rows)
@@ -88,9 +89,33 @@ def read_seed(path: Path = SEED) -> list[dict] | None:
     if not path.exists():
         return None
     doc = json.loads(path.read_text(encoding="utf-8"))
-    if doc.get("inputs") != inputs_fingerprint():
+    if doc.get("inputs") != inputs_fingerprint() or deadline_passed_since(doc.get("computed_on")):
         return None
     return doc["proposals"]
+
+
+def deadline_passed_since(computed_on: str | None, today: date | None = None) -> bool:
+    """Scores depend on the day only through problem deadlines (a problem past its deadline
+    scores 0 on freshness; the demo's achievements are always new when loaded): the seed is
+    stale once a demo deadline fell between the day it was computed and today."""
+    if not computed_on:
+        return True
+    from core.demo.loader import read_jsonl
+
+    start, today = date.fromisoformat(computed_on), today or date.today()
+    return any(start <= date.fromisoformat(r["deadline"]) < today
+               for r in read_jsonl("problems_*.jsonl") if r.get("deadline"))
+
+
+def _dated(reasons: dict, a) -> dict:
+    """The seed was computed on another day: its freshness reason names the day the demo
+    achievement was published then; name the day it was published now (as matcher.explain)."""
+    items = []
+    for it in reasons.get("items", []):
+        if it.get("key") == "freshness" and it.get("text", "").startswith("成果发布于") and a.published_at:
+            it = {**it, "text": f"成果发布于{a.published_at.date().isoformat()}" + it["text"][len("成果发布于") + 10:]}
+        items.append(it)
+    return {**reasons, "items": items}
 
 
 def load_seed(console, rows: list[dict]) -> dict | None:
@@ -114,7 +139,7 @@ def load_seed(console, rows: list[dict]) -> dict | None:
                 return None
             if p.status == "published" and a.status == "published":
                 items.append(dict(problem=p, achievement=a, score=r["score"], features=r["features"],
-                                  reasons=r["reasons"], rank=r["rank"]))
+                                  reasons=_dated(r["reasons"], a), rank=r["rank"]))
         created = 0
         with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console) as bar:

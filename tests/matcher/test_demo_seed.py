@@ -12,6 +12,7 @@ def test_shipped_proposals_are_current():
     assert doc["inputs"] == demo.inputs_fingerprint(), (
         "core/demo/data/proposals.json is stale: the demo data, the scoring model or the matcher "
         "changed since it was built; rebuild it as matcher/demo.py explains")
+    assert not demo.deadline_passed_since(doc["computed_on"]), "a demo deadline passed: rebuild the seed"
     ids = set(demo._demo_ids().values())
     assert doc["proposals"]
     for r in doc["proposals"]:
@@ -28,11 +29,20 @@ def test_fingerprint_follows_the_inputs(tmp_path, monkeypatch):
     assert len({before, empty, demo.inputs_fingerprint()}) == 3
 
 
+def test_seed_is_stale_once_a_demo_deadline_passed():
+    from datetime import date
+
+    assert not demo.deadline_passed_since("2026-12-01", date(2026, 12, 20))
+    assert demo.deadline_passed_since("2026-12-01", date(2027, 2, 1))  # G3P-03 ends 2027-01-31
+    assert demo.deadline_passed_since(None)
+
+
 def test_stale_seed_is_not_used(tmp_path):
     path = tmp_path / "proposals.json"
     path.write_text(json.dumps({"inputs": "0" * 64, "proposals": [{"problem": "x"}]}), encoding="utf-8")
     assert demo.read_seed(path) is None
-    path.write_text(json.dumps({"inputs": demo.inputs_fingerprint(), "proposals": []}), encoding="utf-8")
+    path.write_text(json.dumps({"inputs": demo.inputs_fingerprint(), "computed_on": "2026-12-01",
+                                "proposals": []}), encoding="utf-8")
     assert demo.read_seed(path) == []
 
 
@@ -60,3 +70,6 @@ def test_loading_the_shipped_proposals(settings):
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Match)) == len(rows)
         assert set(s.scalars(select(Match.status))) == {"proposed"}
+        m = s.scalars(select(Match)).first()
+        fresh = next(i["text"] for i in m.reasons["items"] if i["key"] == "freshness")
+        assert fresh.startswith(f"成果发布于{m.achievement.published_at.date().isoformat()}")
