@@ -24,3 +24,34 @@ def test_favicon_and_head_of_home(client):
     assert 'rel="icon"' in client.get("/").text
     h = client.head("/")
     assert h.status_code == 200 and h.content == b""
+
+
+def test_enterprise_problem_page_says_what_happens_next(client, db, factory, web_login, no_listing_tasks):
+    from core.matches import service as M
+
+    ent, uni = factory.user("enterprise"), factory.user("university")
+    p = factory.problem(ent)
+    a = factory.achievement(uni)
+    web_login(ent)
+    text = client.get(f"/problems/{p.id}").text
+    assert "正在为这条信息匹配科技成果" in text and "相似技术需求" not in text
+    assert "相关科技成果与专家" in text
+    M.propose_many(db, [dict(problem=p, achievement=a, score=0.8, features={}, reasons={}, rank=1)])
+    db.commit()
+    text = client.get(f"/problems/{p.id}").text
+    assert "系统已找到 1 项可能匹配的科技成果，正由技术经纪人审核" in text
+    assert "经纪人已采纳 0 项" in text and "暂无推荐" not in text
+    assert a.title not in text  # the owner does not see a proposal before a broker accepted it
+
+
+def test_nothing_to_propose_says_what_the_enterprise_can_do(client, db, factory, web_login, no_listing_tasks):
+    from datetime import timedelta
+
+    ent = factory.user("enterprise")
+    p = factory.problem(ent)
+    p.published_at = p.published_at - timedelta(hours=1)
+    db.commit()
+    web_login(ent)
+    text = client.get(f"/problems/{p.id}").text
+    assert "暂未找到与这条信息足够匹配的科技成果" in text
+    assert f"/problems/{p.id}/edit" in text and "/search?kind=achievement" in text

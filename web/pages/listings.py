@@ -15,6 +15,7 @@ from core import permissions as perm
 from core.attachments import service as attachments
 from core.errors import DomainError, NotFound
 from core.listings import service as listings
+from core.matches import next_steps
 from core.listings.schemas import (
     AchievementIn,
     AchievementUpdate,
@@ -237,8 +238,9 @@ def _detail(request: Request, db, user, kind: str, listing_id: Id):
         "kind": kind, "obj": obj, "out": out, "can_edit": perm.can_edit_listing(user, obj),
         "actions": listings.actions(user, obj),
         "can_review_matches": perm.can_review_matches(user),
-        "similar": views.more_like_this(db, user, kind, obj.id),
+        **views.related(db, user, kind, obj),
         **views.proposals_context(db, user, kind, obj),
+        "next_steps": next_steps.for_owner(db, user, kind, obj),
     })
 
 
