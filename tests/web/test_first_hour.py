@@ -55,3 +55,26 @@ def test_nothing_to_propose_says_what_the_enterprise_can_do(client, db, factory,
     text = client.get(f"/problems/{p.id}").text
     assert "暂未找到与这条信息足够匹配的科技成果" in text
     assert f"/problems/{p.id}/edit" in text and "/search?kind=achievement" in text
+
+
+def test_a_form_with_errors_says_the_chosen_file_must_be_chosen_again(client, factory, web_login, csrf,
+                                                                      no_listing_tasks):
+    ent = factory.user("enterprise")
+    web_login(ent)
+    token = csrf("/problems/new")
+    r = client.post("/problems/new", data={"csrf_token": token, "title": "", "action": "publish"},
+                    files={"files": ("工艺说明.txt", "正极材料包覆工艺说明".encode(), "text/plain")})
+    assert r.status_code == 422
+    assert "您选择的附件（工艺说明.txt）尚未保存" in r.text and "重新选择" in r.text
+    r = client.post("/problems/new", data={"csrf_token": token, "title": "", "action": "publish"})
+    assert r.status_code == 422 and "尚未保存" not in r.text
+
+
+def test_contract_list_filter_offers_the_labels_of_its_status_column(client, db, factory, web_login):
+    bureau = factory.user("bureau")
+    web_login(bureau)
+    text = client.get("/bureau/contracts").text
+    select = text[text.index('id="c-status"'):]
+    select = select[:select.index("</select>")]
+    for label in ("已登记", "已变更", "已终止", "有效（已登记、已变更）"):
+        assert f">{label}</option>" in select

@@ -105,10 +105,11 @@ def _form_values(kind: str, obj=None, form=None) -> dict:
     return v
 
 
-def _render_form(request, kind, *, obj=None, values=None, errors=None, general=None, status=200):
+def _render_form(request, kind, *, obj=None, values=None, errors=None, general=None, status=200,
+                 dropped_files=()):
     return render(request, f"listings/{kind}_form.html", {
         "kind": kind, "obj": obj, "values": values if values is not None else _form_values(kind, obj),
-        "errors": errors or {}, "general": general or [],
+        "errors": errors or {}, "general": general or [], "dropped_files": list(dropped_files),
         "action": views.listing_url(kind, f"{obj.id}/edit" if obj else "new"),
     }, status_code=status)
 
@@ -151,8 +152,10 @@ async def _save(request: Request, db, user, kind: str, obj=None):
             for k, msg in early.items():
                 fe.fields.setdefault(k, msg)
         target = listings.get(db, kind, obj.id) if obj is not None and obj.id else None
+        # A browser cannot refill a file input: say plainly that the chosen files were not saved.
+        dropped = [f.filename for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
         return _render_form(request, kind, obj=target, values=_form_values(kind, form=form),
-                            errors=fe.fields, general=fe.general, status=422)
+                            errors=fe.fields, general=fe.general, status=422, dropped_files=dropped)
     msg = "已发布" if obj.status == "published" else "已保存为草稿"
     request.session["flash"] = msg
     return RedirectResponse(views.listing_url(kind, obj.id), status_code=303)
