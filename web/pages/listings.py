@@ -163,9 +163,14 @@ async def _save(request: Request, db, user, kind: str, obj=None):
 
 # ----------------------------------------------------------------- enterprise
 
+def _new_values(kind: str, user) -> dict:
+    """A new listing's form starts in the organization's own region."""
+    return {**_form_values(kind), "region": getattr(user.org, "region", "") or ""}
+
+
 @router.get("/problems/new")
 def problem_new(request: Request, user: Enterprise):
-    return _render_form(request, "problem")
+    return _render_form(request, "problem", values=_new_values("problem", user))
 
 
 @router.post("/problems/new")
@@ -193,7 +198,7 @@ def my_problems(request: Request, db: DB, user: Enterprise, page: PageNo = 1):
 
 @router.get("/achievements/new")
 def achievement_new(request: Request, user: University):
-    return _render_form(request, "achievement")
+    return _render_form(request, "achievement", values=_new_values("achievement", user))
 
 
 @router.post("/achievements/new")
