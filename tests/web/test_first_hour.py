@@ -78,3 +78,29 @@ def test_contract_list_filter_offers_the_labels_of_its_status_column(client, db,
     select = select[:select.index("</select>")]
     for label in ("已登记", "已变更", "已终止", "有效（已登记、已变更）"):
         assert f">{label}</option>" in select
+
+
+def test_region_tree_for_the_picker(client):
+    r = client.get("/regions.json")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    tree = r.json()
+    zj = next(p for p in tree if p[0] == "330000")
+    assert zj[1] == "浙江省"
+    jx = next(c for c in zj[2] if c[0] == "330400")
+    assert jx[1] == "嘉兴市" and ["330421", "嘉善县"] in jx[2]
+    henan = next(p for p in tree if p[0] == "410000")
+    assert any(c[0] == "419001" and c[2] == [] for c in henan[2])  # 济源市, directly under the province
+    from core import regions
+
+    n = sum(1 + len(c[2]) for p in tree for c in p[2]) + len(tree)
+    assert n == len(regions.all_codes())  # every code is reachable
+
+
+def test_new_listing_form_starts_in_the_orgs_region_with_the_picker(client, factory, web_login):
+    ent = factory.user("enterprise", org=factory.org(kind="enterprise", region="330421"))
+    web_login(ent)
+    text = client.get("/problems/new").text
+    i = text.index('id="f-region"')
+    tag = text[text.rindex("<input", 0, i):text.index(">", i)]
+    assert 'value="330421"' in tag and "data-region-picker" in tag
+    assert '/static/js/regions.js' in text
