@@ -64,7 +64,7 @@ def live(tmp_path_factory):
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 300  # generous: the machine may be shared and loaded
         while True:
             try:
                 if httpx.get(base + "/api/health", timeout=2).status_code == 200:
