@@ -112,6 +112,7 @@ class Session:
         self.context.set_default_timeout(60000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
+        self.logged_in = False
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     def go(self, path: str):
@@ -123,6 +124,7 @@ class Session:
         self.page.get_by_label("密码").fill(account["password"])
         self.page.get_by_role("button", name="登录").click()
         self.page.wait_for_load_state()
+        self.logged_in = True
         return self
 
     def close(self):
