@@ -15,13 +15,13 @@ from core import permissions as perm
 from core.attachments import service as attachments
 from core.errors import DomainError, NotFound
 from core.listings import service as listings
-from core.matches import next_steps
 from core.listings.schemas import (
     AchievementIn,
     AchievementUpdate,
     ProblemIn,
     ProblemUpdate,
 )
+from core.matches import next_steps
 from core.vocab import PatentType
 from web import forms, views
 from web.security import Enterprise, LoggedIn, PageUser, University, csrf_protect
