@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import errors
+from api import docs, errors, warmup
 from api.headers import SecurityHeaders
 from api.params import plain_text_params
 from api.routers import (
@@ -33,12 +33,14 @@ def create_app() -> FastAPI:
         title="techmatch 科技成果转化撮合平台 API",
         version="0.1.0",
         description="企业技术需求、科技成果、撮合推荐、技术合同登记与指标统计。",
-        docs_url="/api/docs",
-        redoc_url="/api/redoc",
+        docs_url=None,  # served offline by api.docs
+        redoc_url=None,
         openapi_url="/api/openapi.json",
         dependencies=[Depends(plain_text_params)],
         responses=errors.RESPONSES,
+        lifespan=warmup.lifespan,
     )
+    docs.install(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.get_secret_key(),

@@ -41,29 +41,34 @@ def init() -> None:
 @app.command()
 def demo(
     skip_index: Annotated[bool, typer.Option(help="只载入数据，不建索引、不计算撮合")] = False,
+    compute_matches: Annotated[bool, typer.Option(
+        help="重新计算撮合推荐（默认载入随演示数据提供的推荐，数据或撮合代码变化时自动重新计算）")] = False,
 ) -> None:
     """载入演示数据（单位、账号、需求、成果、合同）并建立索引与撮合推荐。"""
     from core import migrate
     from core.demo import loader
 
     migrate.upgrade("head")
-    loader.load_all(console=console, index=not skip_index)
+    loader.load_all(console=console, index=not skip_index, compute_matches=compute_matches)
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option()] = None,
-    port: Annotated[int | None, typer.Option()] = None,
-    reload: bool = False,
+    host: Annotated[str | None, typer.Option(
+        help="监听地址（默认 127.0.0.1，即 TECHMATCH_HOST；0.0.0.0 对局域网开放）")] = None,
+    port: Annotated[int | None, typer.Option(help="端口（默认 8000，即 TECHMATCH_PORT）")] = None,
+    reload: Annotated[bool, typer.Option(help="代码修改后自动重启（开发用）")] = False,
     worker: Annotated[bool, typer.Option(help="未配置消息队列时，同时启动本地后台任务进程（索引、撮合、采集）")] = True,
 ) -> None:
     """启动网站与 API（默认 http://127.0.0.1:8000，API 文档 /api/docs）。"""
+    import os
     import subprocess
 
     import uvicorn
 
     from core.celery_app import mode
 
+    os.environ.setdefault("TECHMATCH_WARMUP", "1")  # api.warmup: load models in the background
     s = settings_mod.get_settings()
     proc = None
     if worker and mode(s) == "local":

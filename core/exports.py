@@ -50,6 +50,12 @@ class Table:
     rows: list[list] = field(default_factory=list)
     total: list | None = None  # the 合计 row
     money_columns: set[int] = field(default_factory=set)  # column indexes holding Decimal amounts
+    money_cells: set[tuple[int, int]] = field(default_factory=set)  # (row, column) amounts elsewhere
+
+    def add_money_row(self, row: list, columns) -> None:
+        """Append a row whose ``columns`` hold amounts (in a table that mixes units per row)."""
+        self.money_cells.update((len(self.rows), c) for c in columns)
+        self.rows.append(row)
 
 
 def to_xlsx(tables: list[Table]) -> bytes:
@@ -71,20 +77,21 @@ def to_xlsx(tables: list[Table]) -> bytes:
             head.append(c)
         ws.append(head)
 
-        def cells(row, total=False):
+        def cells(row, total=False, ri=-1):
             out = []
             for i, v in enumerate(row):
                 # Decimals are written as they are (openpyxl formats them with 16 significant
                 # digits, so amounts below 10^14 yuan come back exact to the fen).
+                money = i in t.money_columns or (ri, i) in t.money_cells
                 if is_formula_like(v):
                     c = WriteOnlyCell(ws, v)
                     c.data_type, c.quotePrefix = "s", True  # text, never a formula
                     if total:
                         c.font = bold
                     out.append(c)
-                elif total or (i in t.money_columns and isinstance(v, Decimal)):
+                elif total or (money and isinstance(v, Decimal)):
                     c = WriteOnlyCell(ws, v)
-                    if isinstance(v, Decimal) and i in t.money_columns:
+                    if isinstance(v, Decimal) and money:
                         c.number_format = MONEY_FORMAT
                     if total:
                         c.font = bold
@@ -93,8 +100,8 @@ def to_xlsx(tables: list[Table]) -> bytes:
                     out.append(v)
             return out
 
-        for row in t.rows:
-            ws.append(cells(row))
+        for ri, row in enumerate(t.rows):
+            ws.append(cells(row, ri=ri))
         if t.total is not None:
             ws.append(cells(t.total, total=True))
     buf = io.BytesIO()

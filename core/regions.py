@@ -88,3 +88,28 @@ def children(code: str) -> list[tuple[str, str]]:
 
 def all_codes() -> dict[str, str]:
     return dict(_table())
+
+
+@functools.lru_cache(maxsize=1)
+def tree() -> list:
+    """Province -> city -> county, for the region picker: ``[[code, name, [[code, name,
+    [[code, name], ...]], ...]], ...]``. A county-level city directly under its province
+    (济源市, 仙桃市 ...) is listed among the cities, with no counties."""
+    t = _table()
+    provinces = {c: [c, n, []] for c, n in sorted(t.items()) if level(c) == "province"}
+    cities: dict[str, list] = {}
+    for c, n in sorted(t.items()):
+        lv = level(c)
+        if lv == "city" and province_of(c) in provinces:
+            cities[c] = [c, n, []]
+            provinces[province_of(c)][2].append(cities[c])
+    for c, n in sorted(t.items()):
+        if level(c) != "county":
+            continue
+        if city_of(c) in cities:
+            cities[city_of(c)][2].append([c, n])
+        elif province_of(c) in provinces:
+            provinces[province_of(c)][2].append([c, n, []])
+    for p in provinces.values():
+        p[2].sort(key=lambda x: x[0])
+    return list(provinces.values())

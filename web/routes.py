@@ -1,12 +1,14 @@
 """Mount the pages on the FastAPI app: page routers, static files and HTML error pages."""
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from core.errors import DomainError
@@ -60,9 +62,27 @@ def render_error(request: Request, status: int, exc: DomainError | None) -> HTML
         return HTMLResponse(f"<h1>{status} {ERROR_TITLES.get(status, '出错了')}</h1>", status_code=status)
 
 
+@functools.lru_cache(maxsize=1)
+def _regions_json() -> bytes:
+    from core import regions
+
+    return json.dumps(regions.tree(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/regions.json", include_in_schema=False)
+    def regions_json() -> Response:
+        """The GB/T 2260 table as a province → city → county tree (web/static/js/regions.js)."""
+        return Response(_regions_json(), media_type="application/json",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
     for module in (public, listings, broker, contracts, accounts, indicators, events, imports,
                    qualification):
         app.include_router(module.router)

@@ -43,6 +43,13 @@ def _wan_num(yuan, places: int = 2) -> str:
     return str(to_wan(Decimal(yuan), places))
 
 
+def _wan_grouped(yuan, places: int = 2) -> str:
+    """The number of 万元 with thousands separators (table cells): '4,494.00'."""
+    if yuan is None or yuan == "":
+        return ""
+    return f"{to_wan(Decimal(yuan), places):,}"
+
+
 def wan_exact(yuan) -> str:
     """Exact 万元 with the unit, at least two decimals: '58.50万元', '100.0001万元' (no rounding)."""
     if yuan is None or yuan == "":
@@ -107,7 +114,8 @@ def _region(code) -> str:
 
 
 env.filters.update(
-    wan=_wan, wan_num=_wan_num, wan_exact=wan_exact, date=_date, datetime=_datetime, pct=_pct, region=_region,
+    wan=_wan, wan_num=_wan_num, wan_grouped=_wan_grouped, wan_exact=wan_exact, date=_date, datetime=_datetime, pct=_pct,
+    region=_region,
     maturity=_labeler(Maturity), coop_mode=_labeler(CoopMode), transfer_mode=_labeler(TransferMode),
     role=_labeler(Role), org_kind=_labeler(OrgKind), patent_type=_labeler(PatentType),
     user_status=_labeler(UserStatus), listing_status=_status_label,

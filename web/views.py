@@ -147,10 +147,12 @@ def hit_views(session: Session, viewer, hits) -> list[HitView]:
     return out
 
 
-def more_like_this(session: Session, viewer, kind: str, listing_id: int, size: int = 5) -> list[HitView]:
+def more_like_this(session: Session, viewer, kind: str, listing_id: int, size: int = 5,
+                   target_kind: str | None = None) -> list[HitView]:
 
     try:
-        res = get_search_service().more_like_this(kind, listing_id, size=size, viewer=viewer)
+        res = get_search_service().more_like_this(kind, listing_id, target_kind=target_kind, size=size,
+                                                  viewer=viewer)
     except Exception:  # noqa: BLE001 - the detail page must render when the index is unavailable
         log.exception("more_like_this failed for %s %s", kind, listing_id)
         return []
@@ -177,6 +179,16 @@ def proposals_context(session: Session, viewer, kind: str, obj) -> dict:
     if items is None:
         return {"proposals": None, "proposals_total": 0}
     return {"proposals": items[:PROPOSALS_SHOWN], "proposals_total": len(items)}
+
+
+def related(session: Session, viewer, kind: str, obj) -> dict:
+    """The "related" section of a listing page. A problem's page lists related achievements
+    and the people who made them (what helps an enterprise; other enterprises' problems do
+    not); an achievement's page lists similar achievements."""
+    if kind == "problem":
+        return {"related_kind": "achievement",
+                "similar": more_like_this(session, viewer, kind, obj.id, target_kind="achievement")}
+    return {"related_kind": kind, "similar": more_like_this(session, viewer, kind, obj.id)}
 
 
 def accepted_proposals(session: Session, viewer, kind: str, obj) -> list:

@@ -134,7 +134,7 @@ def indicators_command(
             f = (lambda v: str(to_wan(v)) if money and v is not None else str(v))
             tt.add_row(r["label"] + ("（万元）" if money else ""), f(r["target"]), f(r["actual"]),
                        str(r["progress_pct"]), f(r["projection"]), r["projection_method_label"],
-                       "[red]滞后[/red]" if r["behind_schedule"] else "正常")
+                       "[red]滞后[/red]" if r["behind_schedule"] else r["status_label"])
         console.print(tt)
 
 

@@ -73,7 +73,7 @@ def load_listings(session, keys: dict[str, int], progress: Progress | None = Non
     return ids
 
 
-def load_all(console: Console | None = None, index: bool = True) -> dict:
+def load_all(console: Console | None = None, index: bool = True, compute_matches: bool = False) -> dict:
     console = console or Console()
     with Progress(console=console) as progress:
         with session_scope() as session:
@@ -84,7 +84,8 @@ def load_all(console: Console | None = None, index: bool = True) -> dict:
             ids = load_listings(session, keys, progress)
     summary = {"organizations": len(keys), "listings": len(ids)}
     for step in _extra_steps():
-        summary.update(step(console=console, index=index) or {})
+        extra = {"compute": compute_matches} if step.__module__ == "matcher.demo" else {}
+        summary.update(step(console=console, index=index, **extra) or {})
     console.print("演示数据已载入：" + "，".join(f"{k} {v}" for k, v in summary.items()))
     console.print("演示账号见 README（例如 bureau@demo.techmatch.cn / bureau-demo-2026）")
     return summary

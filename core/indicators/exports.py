@@ -42,14 +42,14 @@ def indicator_tables(session: Session, viewer, year: int, region: str | None = N
         b = s[key]
         ly = b["last_year_same_period"]
         note = f"{where}，截至 {s['as_of']}，按登记日期；{'卖方' if key == 'contracts' else '买方'}所在地"
-        t.rows.append([f"技术合同成交额（{side}）", b["total_amount_wan"], ly["total_amount_wan"],
-                       b["growth_pct"]["total_amount"], "万元", note])
-        t.rows.append([f"技术交易额（{side}）", b["tech_amount_wan"], ly["tech_amount_wan"],
-                       b["growth_pct"]["tech_amount"], "万元", "不含设备、材料等非技术性费用"])
+        t.add_money_row([f"技术合同成交额（{side}）", b["total_amount_wan"], ly["total_amount_wan"],
+                         b["growth_pct"]["total_amount"], "万元", note], (1, 2))
+        t.add_money_row([f"技术交易额（{side}）", b["tech_amount_wan"], ly["tech_amount_wan"],
+                         b["growth_pct"]["tech_amount"], "万元", "不含设备、材料等非技术性费用"], (1, 2))
         t.rows.append([f"技术合同登记数（{side}）", b["count"], ly["count"], b["growth_pct"]["count"], "项", ""])
     conv = s["conversion"]
     t.rows.append(["成果转化项数", conv["items"], "", "", "项", "转让、许可、作价投资"])
-    t.rows.append(["成果转化金额", conv["amount_wan"], "", "", "万元", ""])
+    t.add_money_row(["成果转化金额", conv["amount_wan"], "", "", "万元", ""], (1,))
     for key, a in s["activities"].items():
         t.rows.append([a["label"], a["value"], a["last_year_same_period"], a["growth_pct"],
                        indicators.INDICATORS[key].unit_label, ""])
@@ -57,14 +57,14 @@ def indicator_tables(session: Session, viewer, year: int, region: str | None = N
 
     if s["targets"]:
         tt = Table("目标进度", ["指标", "地区", "年度目标", "实际完成", "完成率（%）", "时间进度（%）",
-                              "应完成", "预计全年", "推算方法", "是否滞后"])
+                              "应完成", "预计全年", "推算方法", "状态"])
         for r in s["targets"]:
             money = r["unit"] == "money"
             conv_v = (lambda v: to_wan(v) if (money and v is not None) else v)
-            tt.rows.append([r["label"] + ("（万元）" if money else ""), r["region_name"], conv_v(r["target"]),
-                            conv_v(r["actual"]), r["progress_pct"], r["time_elapsed_pct"],
-                            conv_v(r["expected_by_now"]), conv_v(r["projection"]), r["projection_method_text"],
-                            "滞后" if r["behind_schedule"] else "正常"])
+            tt.add_money_row([r["label"] + ("（万元）" if money else ""), r["region_name"], conv_v(r["target"]),
+                              conv_v(r["actual"]), r["progress_pct"], r["time_elapsed_pct"],
+                              conv_v(r["expected_by_now"]), conv_v(r["projection"]), r["projection_method_text"],
+                              r["status_label"]], (2, 3, 6, 7) if money else ())
         tables.append(tt)
 
     ser = indicators.series(session, viewer, year, region, "seller")

@@ -538,6 +538,20 @@ def _target_value(spec: IndicatorSpec, t: IndicatorTarget) -> Decimal:
     return Decimal(t.target_amount) if spec.unit == "money" else Decimal(t.target_count or 0)
 
 
+def target_status(spec: IndicatorSpec, actual: Decimal, target: Decimal, behind: bool, ended: bool,
+                  year: int) -> dict:
+    """The target's state in words. An indicator known only per year (科小入库, 高企认定) is
+    not "on track" at 0 in November: until the year is over it is counted when the year's
+    recognitions are in, and says so."""
+    if target > 0 and actual >= target:
+        return {"status": "done", "status_label": "已完成"}
+    if behind:
+        return {"status": "behind", "status_label": "进度滞后"}
+    if not spec.dated and not ended:
+        return {"status": "annual", "status_label": f"按年度认定结果计入，{year}年底统计"}
+    return {"status": "on_track", "status_label": "正常"}
+
+
 @with_fact_cache
 def target_row(session: Session, t: IndicatorTarget, as_of: date | None = None) -> dict:
     spec = _spec(t.indicator)
@@ -571,6 +585,7 @@ def target_row(session: Session, t: IndicatorTarget, as_of: date | None = None) 
         "projected_pct": _pct(pr.projected, target) if pr.projected is not None else None,
         "last_year_same_period": _out(spec, ly_to_date), "last_year_total": _out(spec, ly_total),
         "behind_schedule": bool(behind), "note": t.note,
+        **target_status(spec, actual, target, bool(behind), ended, t.year),
         "target_wan": to_wan(target) if spec.unit == "money" else None,
         "actual_wan": to_wan(actual) if spec.unit == "money" else None,
     }

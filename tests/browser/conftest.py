@@ -65,7 +65,7 @@ def live(tmp_path_factory):
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
+        deadline = time.time() + 300  # generous: the machine may be shared and loaded
         while True:
             try:
                 if httpx.get(base + "/api/health", timeout=2).status_code == 200:
@@ -113,6 +113,7 @@ class Session:
         self.context.set_default_timeout(60000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
+        self.logged_in = False
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         # what the Content-Security-Policy blocked (an inline script or style, a foreign source)
         self.page.on("console", lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None)
@@ -126,6 +127,7 @@ class Session:
         self.page.get_by_label("密码").fill(account["password"])
         self.page.get_by_role("button", name="登录").click()
         self.page.wait_for_load_state()
+        self.logged_in = True
         return self
 
     def close(self):

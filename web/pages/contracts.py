@@ -269,6 +269,10 @@ def contract_list(request: Request, db: DB, user: Bureau, page: PageNo = 1):
         "items": items, "total": total, "raw": raw, "page": page, "pages": max(1, math.ceil(total / 20)),
         "page_url": lambda p: "/bureau/contracts?" + urlencode({**query, "page": p}),
         "export_query": urlencode(query), "contract_types": ContractType.choices(),
+        # the filter offers the labels the status column shows (plus the two that are in force)
+        "status_choices": [("active", f"有效（{ContractStatus.labels_of(['registered', 'amended'])}）"),
+                           *ContractStatus.choices()],
+        "status_label": ContractStatus.label_of,
     })
 
 

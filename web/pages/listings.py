@@ -21,6 +21,7 @@ from core.listings.schemas import (
     ProblemIn,
     ProblemUpdate,
 )
+from core.matches import next_steps
 from core.vocab import PatentType
 from web import forms, views
 from web.security import Enterprise, LoggedIn, PageUser, University, csrf_protect
@@ -104,10 +105,11 @@ def _form_values(kind: str, obj=None, form=None) -> dict:
     return v
 
 
-def _render_form(request, kind, *, obj=None, values=None, errors=None, general=None, status=200):
+def _render_form(request, kind, *, obj=None, values=None, errors=None, general=None, status=200,
+                 dropped_files=()):
     return render(request, f"listings/{kind}_form.html", {
         "kind": kind, "obj": obj, "values": values if values is not None else _form_values(kind, obj),
-        "errors": errors or {}, "general": general or [],
+        "errors": errors or {}, "general": general or [], "dropped_files": list(dropped_files),
         "action": views.listing_url(kind, f"{obj.id}/edit" if obj else "new"),
     }, status_code=status)
 
@@ -150,8 +152,10 @@ async def _save(request: Request, db, user, kind: str, obj=None):
             for k, msg in early.items():
                 fe.fields.setdefault(k, msg)
         target = listings.get(db, kind, obj.id) if obj is not None and obj.id else None
+        # A browser cannot refill a file input: say plainly that the chosen files were not saved.
+        dropped = [f.filename for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
         return _render_form(request, kind, obj=target, values=_form_values(kind, form=form),
-                            errors=fe.fields, general=fe.general, status=422)
+                            errors=fe.fields, general=fe.general, status=422, dropped_files=dropped)
     msg = "已发布" if obj.status == "published" else "已保存为草稿"
     from core.celery_app import is_eager
 
@@ -163,9 +167,14 @@ async def _save(request: Request, db, user, kind: str, obj=None):
 
 # ----------------------------------------------------------------- enterprise
 
+def _new_values(kind: str, user) -> dict:
+    """A new listing's form starts in the organization's own region."""
+    return {**_form_values(kind), "region": getattr(user.org, "region", "") or ""}
+
+
 @router.get("/problems/new")
 def problem_new(request: Request, user: Enterprise):
-    return _render_form(request, "problem")
+    return _render_form(request, "problem", values=_new_values("problem", user))
 
 
 @router.post("/problems/new")
@@ -193,7 +202,7 @@ def my_problems(request: Request, db: DB, user: Enterprise, page: PageNo = 1):
 
 @router.get("/achievements/new")
 def achievement_new(request: Request, user: University):
-    return _render_form(request, "achievement")
+    return _render_form(request, "achievement", values=_new_values("achievement", user))
 
 
 @router.post("/achievements/new")
@@ -241,8 +250,9 @@ def _detail(request: Request, db, user, kind: str, listing_id: Id):
         "kind": kind, "obj": obj, "out": out, "can_edit": perm.can_edit_listing(user, obj),
         "actions": listings.actions(user, obj),
         "can_review_matches": perm.can_review_matches(user),
-        "similar": views.more_like_this(db, user, kind, obj.id),
+        **views.related(db, user, kind, obj),
         **views.proposals_context(db, user, kind, obj),
+        "next_steps": next_steps.for_owner(db, user, kind, obj),
     })
 
 

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])  # HEAD: uptime checks
 def home(request: Request, db: DB, user: PageUser):
     recent = {kind: listings.list_for(db, user, kind, listings.ListingFilters(), page=1, size=6)[0]
               for kind in ("problem", "achievement")}

@@ -9,8 +9,9 @@
     var c = echarts.init(monthly);
     c.setOption({
       tooltip: { trigger: 'axis' },
-      legend: { data: ['本年成交额', '上年同月', '本年累计'], top: 0 },
-      grid: { left: 48, right: 48, top: 36, bottom: 28 },
+      // one scrolling legend line above the plot; the axis names sit below it
+      legend: { data: ['本年成交额', '上年同月', '本年累计'], top: 0, type: 'scroll' },
+      grid: { left: 8, right: 8, top: 60, bottom: 8, containLabel: true },
       xAxis: { type: 'category', data: data.months },
       yAxis: [{ type: 'value', name: '万元' }, { type: 'value', name: '累计', splitLine: { show: false } }],
       series: [
