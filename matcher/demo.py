@@ -34,7 +34,8 @@ SEED = DEMO_DATA / "proposals.json"
 SEED_INPUTS = ("core/demo/data/achievements_*.jsonl", "core/demo/data/problems_*.jsonl",
                "core/demo/data/organizations.json", "core/demo/data/embeddings.npz",
                "matcher/data/model.json", "matcher/engine.py", "matcher/features.py",
-               "matcher/explain.py", "matcher/model.py")
+               "matcher/explain.py", "matcher/model.py", "indexes/fusion.py", "indexes/late.py",
+               "indexes/data/calibration.json")
 
 DEMO_BROKER = "broker@demo.techmatch.cn"
 ACCEPT = 8          # the best proposals of distinct problems are accepted ...
