@@ -90,6 +90,7 @@ class ApplicationIn(Schema):
 class ClassifyIn(Schema):
     contract_type: ContractType
     sub_type: ContractSubType | None = None
+    ip_object: IpObject | None = None  # None keeps the applicant's
     reason: Note = ""
 
 

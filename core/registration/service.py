@@ -305,7 +305,10 @@ def classify(session: Session, actor, app_id: int, data: ClassifyIn | dict) -> R
                                field="sub_type")
     if subs and sub is None:
         raise ValidationFailed(f"{ContractType(ctype).label}合同需选择子类", field="sub_type")
-    changes = audit.diff(app, {"contract_type": ctype, "sub_type": sub})
+    values = {"contract_type": ctype, "sub_type": sub}
+    if data.ip_object is not None:
+        values["ip_object"] = str(data.ip_object)
+    changes = audit.diff(app, values)
     _event(session, app, actor, "classify", data.reason or ("确认申请的合同类型" if not changes else "更正合同类型"),
            changes)
     session.flush()
