@@ -570,6 +570,15 @@ def application_for_contract(session: Session, contract_id: int) -> Registration
     return session.scalar(select(RegistrationApplication).where(RegistrationApplication.contract_id == contract_id))
 
 
+def applications_for_contracts(session: Session, contract_ids: list[int]) -> dict[int, RegistrationApplication]:
+    out: dict[int, RegistrationApplication] = {}
+    for i in range(0, len(contract_ids), 500):
+        chunk = contract_ids[i:i + 500]
+        for app in session.scalars(select(RegistrationApplication).where(RegistrationApplication.contract_id.in_(chunk))):
+            out[app.contract_id] = app
+    return out
+
+
 def contract_eligibility(session: Session, c: Contract, app: RegistrationApplication | None = None) -> dict:
     """Flags of any registered contract: from its application when it came through one, else from what
     the direct entry recorded (relationship between the parties unknown)."""

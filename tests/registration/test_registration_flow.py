@@ -69,6 +69,8 @@ def test_apply_review_register_counts_and_notifies(db, world):
     assert c.reg_number.startswith("2026330421") and len(c.reg_number) == 16
     assert c.source == "application" and c.sub_type == "know_how" and c.tech_amount == Decimal("1050000.00")
     assert registered_total(db)["count"] == 1
+    local = indicators.summary(db, None, 2026, "330421", as_of=date(2026, 12, 31))["local"]
+    assert local["count"] == 1 and {b["level"]: b["count"] for b in local["by_level"]}["city"] == 1
     notified = {n.user_id for n in db.query(Notification).filter(Notification.kind == "registration")}
     assert {w["uni"].id, w["buyer_user"].id} <= notified
     name, pdf = reg.certificate(db, w["buyer_user"], app.id)
@@ -89,6 +91,22 @@ def test_apply_review_register_counts_and_notifies(db, world):
     db.commit()
     assert [a.kind for a in db.get(Contract, app2.contract_id).amendments] == ["terminate"]
     assert registered_total(db)["count"] == 1
+    # The export carries the 核定技术交易额, how it came in and the flags.
+    from core.contracts import exports
+
+    table = exports.contracts_table(*_export_inputs(db))
+    row = dict(zip(table.headers, table.rows[0]))
+    assert row["登记方式"] == "认定登记申请" and row["核定技术交易额（元）"] == Decimal("1050000.00")
+    assert row["增值税免征（参考）"] == "可享受（参考）" and row["就地转化"] == "是（本市）"
+
+
+def _export_inputs(db):
+    from core.contracts import service as contracts
+
+    items = [c for c in contracts.all_for(db, None, as_system=True) if c.status != "terminated"]
+    apps = reg.applications_for_contracts(db, [c.id for c in items])
+    return ([contracts.to_out(db, c, with_history=False) for c in items],
+            {c.id: reg.contract_eligibility(db, c, apps.get(c.id)) for c in items})
 
 
 def test_completeness_names_missing_items_and_nothing_reaches_the_office(db, world):
