@@ -20,6 +20,7 @@ from web.pages import (
     listings,
     public,
     qualification,
+    registration,
 )
 from web.templating import render
 
@@ -64,7 +65,7 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (public, listings, broker, contracts, accounts, indicators, events, imports,
-                   qualification):
+                   qualification, registration):
         app.include_router(module.router)
     app.state.render_error = render_error
 

@@ -19,7 +19,6 @@ from core.exports import (
     to_xlsx,
 )
 
-
 SOURCE_LABELS = {"application": "认定登记申请", "manual": "直接录入", "match": "撮合登记", "imported": "历史导入",
                  "demo": "演示数据"}
 FLAG_HEADERS = ["登记方式", "核定技术交易额（元）", "增值税免征（参考）", "所得税优惠（参考）", "就地转化"]

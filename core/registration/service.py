@@ -243,6 +243,19 @@ def missing_items(session: Session, app: RegistrationApplication) -> list[str]:
     return out
 
 
+def add_attachment(session: Session, actor, app_id: int, filename: str, data: bytes):
+    """The contract text as a file, or another attachment, while the applicant may edit."""
+    from core.attachments import service as attachments
+
+    app = get(session, app_id)
+    if actor is not None and not is_applicant(actor, app):
+        raise PermissionDenied("只有申请人可以上传申请材料")
+    _require_status(app, *EDITABLE, doing="上传材料")
+    att = attachments.add(session, actor, "registration", app.id, filename, data, check_permission=False)
+    _event(session, app, actor, "edit", f"上传 {att.filename}")
+    return att
+
+
 def submit(session: Session, actor, app_id: int) -> RegistrationApplication:
     app = get(session, app_id)
     if actor is not None and not is_applicant(actor, app):
