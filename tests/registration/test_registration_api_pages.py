@@ -70,7 +70,8 @@ def test_pages_apply_submit_and_register(client, factory):
     page = client.get(url).text
     assert "剩余 15个工作日" in page
     cost_id = page.split('name="cost')[1].split(".amount")[0]
-    client.post(url + "/assess", data={"csrf_token": token, f"cost{cost_id}.amount": "10.5"})
+    client.post(url + "/assess", data={"csrf_token": token, f"cost{cost_id}.amount": "10.500000"})
+    assert "69.50万元" in client.get(url).text
     r = client.post(url + "/register", data={"csrf_token": token})
     assert "已登记" in r.text and "下载技术合同登记证明" in r.text
     pdf = client.get(url + "/certificate.pdf")
