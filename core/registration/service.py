@@ -59,7 +59,7 @@ def _validate(schema, data):
 def _event(session: Session, app: RegistrationApplication, actor, kind: str, note: str = "",
            changes: dict | None = None) -> RegistrationEvent:
     ev = RegistrationEvent(application_id=app.id, kind=kind, actor_id=getattr(actor, "id", None), note=note,
-                           changes=audit._jsonable(changes or {}))
+                           changes=audit.jsonable(changes or {}))
     session.add(ev)
     app.events.append(ev)
     audit.record(session, actor, f"registration.{kind}", "registration", app.id, {**(changes or {}), "note": note})
