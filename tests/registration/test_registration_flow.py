@@ -87,6 +87,10 @@ def test_apply_review_register_counts_and_notifies(db, world):
     assert int(db.get(Contract, app2.contract_id).reg_number[-6:]) == int(c.reg_number[-6:]) + 1
     # Amend and cancel through the office, history kept by the contract.
     reg.amend_contract(db, w["city"], app.id, {"reason": "补正项目名称", "project_name": "高镍正极包覆技术秘密转让"})
+    from core.contracts import service as contracts
+
+    with pytest.raises(PermissionDenied):  # another county's bureau is not the registering office
+        contracts.terminate(db, w["other"], app2.contract_id, {"reason": "双方解除合同"})
     reg.cancel_contract(db, w["county"], app2.id, {"reason": "双方解除合同"})
     db.commit()
     assert [a.kind for a in db.get(Contract, app2.contract_id).amendments] == ["terminate"]
