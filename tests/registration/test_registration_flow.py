@@ -186,3 +186,22 @@ def test_only_sellers_or_their_broker_apply(db, world, factory):
     broker = factory.user("broker")
     with pytest.raises(PermissionDenied):
         reg.create(db, broker, app_data(w["buyer"]))
+
+
+def test_broker_applies_for_a_match_and_the_contract_keeps_the_link(db, factory, broker, accepted_match):
+    m, ent, uni = accepted_match
+    office = factory.user("bureau", org=factory.org(kind="bureau", region="330100", name="杭州市科学技术局"))
+    data = app_data(ent.org, match_id=m.id)
+    data.pop("buyer")  # defaults to the other party of the match
+    app = reg.create(db, broker, data)
+    assert app.on_behalf and app.seller_org_id == uni.org_id and app.buyer_org_id == ent.org_id
+    reg.submit(db, broker, app.id)
+    assert app.office_org_id == office.org_id  # 330106 has no bureau: its city's
+    reg.accept(db, office, app.id)
+    reg.assess(db, office, app.id, {})
+    reg.register(db, office, app.id)
+    db.commit()
+    c = db.get(Contract, app.contract_id)
+    assert c.match_id == m.id and c.source == "application" and c.reg_number[4:10] == "330100"
+    db.refresh(m)
+    assert m.status == "contracted"
