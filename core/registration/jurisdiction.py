@@ -3,14 +3,15 @@
 ONE place for the rule, so that it can follow the shared jurisdiction rule of core/permissions.py:
 - the office of a region is the bureau organization whose region is the region's county, else its
   city, else its province (the nearest bureau up the GB/T 2260 hierarchy);
-- a bureau user may act on a region inside its own region (a city bureau also on its counties);
-  admins everywhere.
+- a bureau user may act on a region inside its jurisdiction (the shared rule of core/permissions.py:
+  a city bureau also on its counties); admins everywhere.
 """
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import permissions as perm
 from core import regions
 from core.models import Organization
 from core.vocab import OrgKind, Role
@@ -36,10 +37,7 @@ def office_for_region(session: Session, region: str) -> Organization | None:
 
 
 def may_act(user, region: str | None) -> bool:
-    if user is None or not user.is_active:
-        return False
-    if user.role == Role.admin:
+    """A bureau on a region inside its jurisdiction (``core.permissions.in_jurisdiction``); the admin anywhere."""
+    if perm.has_role(user, Role.admin):
         return True
-    if user.role != Role.bureau or not region or user.org is None:
-        return False
-    return regions.contains(user.org.region, region)
+    return perm.has_role(user, Role.bureau) and bool(region) and perm.in_jurisdiction(user, region)
