@@ -1,7 +1,7 @@
 """registration
 
 Revision ID: 0016_registration
-Revises: 0015_qualification
+Revises: 0012b_sessions
 Create Date: 2026-12-01 11:19:25.201837
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import core.money
 
 revision = '0016_registration'
-down_revision = '0015_qualification'
+down_revision = '0012b_sessions'
 branch_labels = None
 depends_on = None
 
