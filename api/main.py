@@ -19,6 +19,7 @@ from api.routers import (
     matches,
     problems,
     qualification,
+    registration,
     search,
 )
 from core import celery_app
@@ -52,7 +53,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders)
     errors.install(app)
     for module in (health, accounts, problems, achievements, search, matches, contracts, indicators, events, imports,
-                   qualification):
+                   qualification, registration):
         app.include_router(module.router, prefix="/api")
     try:
         from web import routes as web_routes

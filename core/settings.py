@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     attachment_max_text_chars: int = 200_000
     attachment_max_pdf_pages: int = 300
 
+    # --- 技术合同认定登记 (core/registration/rules.json; None: the file's default) ---
+    registration_rule_set: str | None = None
+
     # --- web / auth --------------------------------------------------------
     secret_key: str | None = None  # generated and kept in data_dir when not set
     host: str = "127.0.0.1"

@@ -22,6 +22,7 @@ from web.pages import (
     listings,
     public,
     qualification,
+    registration,
 )
 from web.templating import render
 
@@ -84,7 +85,7 @@ def install(app: FastAPI) -> None:
         return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
                             headers={"Cache-Control": "public, max-age=86400"})
     for module in (public, listings, broker, contracts, accounts, indicators, events, imports,
-                   qualification):
+                   qualification, registration):
         app.include_router(module.router)
     app.state.render_error = render_error
 

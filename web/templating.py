@@ -132,13 +132,14 @@ env.globals.update(
 NAV = {
     None: [("首页", "/"), ("检索", "/search")],
     "enterprise": [("首页", "/"), ("检索", "/search"), ("我的需求", "/my/problems"),
-                   ("发布需求", "/problems/new"), ("梯度培育", "/qualification")],
+                   ("发布需求", "/problems/new"), ("梯度培育", "/qualification"),
+                   ("认定登记", "/registration")],
     "university": [("首页", "/"), ("检索", "/search"), ("我的成果", "/my/achievements"),
-                   ("发布成果", "/achievements/new")],
+                   ("发布成果", "/achievements/new"), ("认定登记", "/registration")],
     "broker": [("首页", "/"), ("检索", "/search"), ("审核队列", "/broker/queue"),
-               ("对接看板", "/broker/pipeline")],
+               ("对接看板", "/broker/pipeline"), ("代办登记", "/registration")],
     "bureau": [("首页", "/"), ("检索", "/search"), ("指标看板", "/bureau/dashboard"),
-               ("合同登记", "/bureau/contracts"), ("年度目标", "/bureau/targets"),
+               ("认定登记", "/registration"), ("合同登记", "/bureau/contracts"), ("年度目标", "/bureau/targets"),
                ("对接活动", "/bureau/events"), ("数据导入", "/bureau/import"), ("待审核", "/bureau/review"),
                ("账号审核", "/bureau/accounts"), ("培育库", "/bureau/pool")],
 }

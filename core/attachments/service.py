@@ -85,6 +85,10 @@ def get_for_download(session: Session, viewer, attachment_id: int) -> tuple[Atta
         listings.get_for(session, viewer, att.owner_kind, att.owner_id)  # 404 if not visible
     elif att.owner_kind == "contract":
         contracts.get_for(session, viewer, att.owner_id)  # parties, their broker, the bureau
+    elif att.owner_kind == "registration":
+        from core.registration import service as registration
+
+        registration.get_for(session, viewer, att.owner_id)  # the applicant and the office
     else:
         perm.require(viewer is not None and perm.is_staff(viewer))
     path = get_settings().data_dir / att.path

@@ -274,7 +274,8 @@ def _mark_match_contracted(session: Session, actor, match: Match, contract: Cont
                             comment=comment or f"技术合同 {contract.reg_number} 已登记")
 
 
-def register_contract_for_match(session: Session, actor, match_id: int, data: ContractIn | dict) -> Contract:
+def register_contract_for_match(session: Session, actor, match_id: int, data: ContractIn | dict, *,
+                                source: str = "match") -> Contract:
     """From match to contract: register the contract linked to the match (parties default to
     the achievement's organization as seller and the problem's organization as buyer), mark the
     match contracted, the problem solved and, for 转让/许可/作价投资, the achievement transferred."""
@@ -300,7 +301,7 @@ def register_contract_for_match(session: Session, actor, match_id: int, data: Co
     if "field" not in raw:
         f = (achievement.fields or problem.fields or ["其他"])[0]
         raw["field"] = f
-    contract = register(session, actor, raw, source="match", _match=match)
+    contract = register(session, actor, raw, source=source, _match=match)
     _mark_match_contracted(session, actor, match, contract)
     return contract
 

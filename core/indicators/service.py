@@ -60,6 +60,7 @@ from core.models.contracts import Contract
 from core.models.events import Event
 from core.models.targets import IndicatorTarget
 from core.money import to_wan
+from core.registration import eligibility
 from core.schemas import validate
 from core.vocab import Role
 
@@ -663,6 +664,11 @@ def _check_view(viewer, region: str | None, year: int | None = None) -> str | No
     return perm.scope_region(viewer, region)
 
 
+def local_level(f: Fact) -> str | None:
+    """就地转化 level of a contract: the narrowest of county, city, province shared by seller and buyer."""
+    return eligibility.local_level(f.seller_region, f.buyer_region)
+
+
 def _side_block(cur: list[Fact], ly: list[Fact], ly_full: list[Fact]) -> dict:
     c, p, full = totals(cur), totals(ly), totals(ly_full)
     return {**c.as_dict(),
@@ -687,6 +693,11 @@ def summary(session: Session, viewer, year: int, region: str | None = None, as_o
         blocks[name] = _side_block(cur, ly, ly_full)
         if side == "seller":
             out_cur = cur
+            # 就地转化: of the output, the contracts whose buyer is in the seller's county, city or province.
+            blocks["local"] = _side_block(*([f for f in x if local_level(f) is not None] for x in (cur, ly, ly_full)))
+            blocks["local"]["by_level"] = [
+                {"level": lv, "label": label, **totals(f for f in cur if local_level(f) == lv).as_dict()}
+                for lv, label in eligibility.LOCAL_LEVELS.items()]
     conv_rows = breakdown_rows(out_cur, "conversion")
     conv = {"items": sum(r["count"] for r in conv_rows), "amount": sum((r["total_amount"] for r in conv_rows), ZERO),
             "on_platform_items": sum(1 for f in out_cur if f.conversion_mode and f.on_platform),
@@ -712,9 +723,10 @@ def summary(session: Session, viewer, year: int, region: str | None = None, as_o
         "year": year, "region": region, "region_name": regions.full_name(region) if region else "全部地区",
         "as_of": as_of, "period": {"start": start, "end": end},
         "last_year_period": {"start": ly_start, "end": ly_end},
-        "contracts": blocks["output"], "absorbed": blocks["absorbed"], "conversion": conv,
+        "contracts": blocks["output"], "absorbed": blocks["absorbed"], "local": blocks["local"], "conversion": conv,
         "activities": acts, "targets": tgt, "behind_schedule": [t["indicator"] for t in tgt if t["behind_schedule"]],
-        "definitions": {"counting": "按登记日期统计；输出按卖方所在地，吸纳按买方所在地；已终止合同不计入",
+        "definitions": {"counting": "按登记日期统计；输出按卖方所在地，吸纳按买方所在地；就地转化为输出中买方与卖方"
+                                    "同县（区）、同市或同省的合同；已终止合同不计入",
                         "amount_unit": "元（精确到分）；*_wan 为万元，四舍五入保留两位"},
     }
 

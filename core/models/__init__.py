@@ -9,6 +9,7 @@ from core.models.listings import LISTING_MODELS, Achievement, Attachment, TechPr
 from core.models.matching import Match, MatchReview, Notification
 from core.models.orgs import Organization, User
 from core.models.qualification import EnterpriseProfile, ProfileYear, QualificationNeed
+from core.models.registration import ExpertReview, RegistrationApplication, RegistrationCost, RegistrationEvent
 from core.models.sessions import AuthSession
 from core.models.targets import IndicatorTarget
 
@@ -16,4 +17,5 @@ __all__ = [
     "Base", "LISTING_MODELS", "Organization", "User", "TechProblem", "Achievement", "Attachment",
     "AuditLog", "Match", "MatchReview", "Notification", "Contract", "ContractAmendment", "Event",
     "IndicatorTarget", "EnterpriseProfile", "ProfileYear", "QualificationNeed", "AuthSession",
+    "RegistrationApplication", "RegistrationCost", "RegistrationEvent", "ExpertReview",
 ]

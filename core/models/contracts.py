@@ -68,7 +68,7 @@ class Contract(Base):
     terminated_on: Mapped[date | None] = mapped_column()
     termination_reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(String(20), default="manual")  # manual, match, demo, imported
+    source: Mapped[str] = mapped_column(String(20), default="manual")  # manual, match, demo, imported, application (认定登记)
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,10 +28,10 @@ def main() -> None:
             return accounts.create_org(s, None, OrganizationIn(kind=kind, name=name, region=region,
                                                                credit_code=make_credit_code(seed, region)))
 
-        def user(role, o, email, name):
+        def user(role, o, email, name, key=None):
             u = accounts.create_user(s, None, UserCreate(org_id=o.id, email=email, password=PASSWORD,
                                                          role=role, name=name))
-            out[role] = {"email": email, "password": PASSWORD, "id": u.id, "org_id": o.id}
+            out[key or role] = {"email": email, "password": PASSWORD, "id": u.id, "org_id": o.id}
             return u
 
         user("enterprise", org("enterprise", "330421", "平湖锂想新能源有限公司", 101), "ent@example.com", "王经理")
@@ -42,6 +42,11 @@ def main() -> None:
         # The province's bureau: its jurisdiction covers the 杭州 seller and the 嘉善 buyer of the
         # journeys' contract, and the province target (a city bureau sees only its own region).
         user("bureau", org("bureau", "330000", "浙江省科学技术厅", 105), "bureau@example.com", "科技局李科长")
+        # 认定登记 journeys: a county bureau (the registration office) and a university in its county
+        user("bureau", org("bureau", "330421", "嘉善县科学技术局", 106), "county@example.com", "县科技局赵科长",
+             key="county_bureau")
+        user("university", org("university", "330421", "嘉善理工学院", 107), "jsuni@example.com", "钱老师",
+             key="county_university")
         s.flush()
         ids = []
         for a in ACHIEVEMENTS:

@@ -158,11 +158,17 @@ async def contract_create(request: Request, db: DB, user: BrokerOrBureau):
 
 @router.get("/contracts/{contract_id:int}")
 def contract_detail(request: Request, db: DB, user: LoggedIn, contract_id: Id):
+    from core.contracts.exports import SOURCE_LABELS
+    from core.registration import service as registration
+
     c = contracts.get_for(db, user, contract_id)
     out = contracts.to_out(db, c)
+    app = registration.application_for_contract(db, c.id)
     return render(request, "bureau/contract.html", {
         "c": out, "history": [_history_entry(a) for a in out.amendments],
         "can_amend": contracts.can_amend(user, c), "can_terminate": contracts.can_terminate(user, c),
+        "source_label": SOURCE_LABELS.get(c.source, c.source), "application": app,
+        "flags": registration.contract_eligibility(db, c, app),
     })
 
 
