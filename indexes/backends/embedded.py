@@ -845,27 +845,33 @@ class EmbeddedBackend(SearchBackend):
         return {k: float(x) for (k, _), x in zip(rows, s)}
 
     def term_counts(self, terms) -> dict[str, int]:
+        """Document frequency of each term in the keyword index."""
         terms = sorted(set(terms))
         if not terms:
             return {}
-        df = dict(self.v.reader().execute(
-            "SELECT term, doc FROM fts_vocab WHERE term IN (%s)" % ",".join("?" * len(terms)), terms).fetchall())
-        return {t: int(df.get(t, 0)) for t in terms}
+        v = self.v
+        v.sync()
+        searcher = v.searcher()
+        return {t: int(searcher.doc_freq("text", t)) for t in terms}
 
     def keyword_coverage(self, groups, key) -> float | None:
+        """The idf-weighted share of the query's term groups that the listing ``key`` contains."""
+        from tantivy import Occur, Query
+
         v = self.v
         v.sync()
         row = v.rows.get(key)
         terms = sorted({t for g in groups for t in g})
         if row is None or not terms:
             return None
-        db = v.reader()
-        hit = db.execute("SELECT title, body, keywords FROM fts WHERE rowid=?", (row,)).fetchone()
-        if hit is None:
-            return None
-        have = set(" ".join(x or "" for x in hit).split())
-        df = dict(db.execute("SELECT term, doc FROM fts_vocab WHERE term IN (%s)" % ",".join("?" * len(terms)),
-                             terms).fetchall())
+        searcher, s = v.searcher(), v.schema
+        in_row = Query.term_query(s, "row", row)
+
+        def has(t: str) -> bool:
+            q = Query.boolean_query([(Occur.Must, in_row), (Occur.Must, Query.term_query(s, "text", t))])
+            return searcher.search(q, 1, count=True).count > 0
+
+        df = self.term_counts(terms)
         n = max(1, int(np.count_nonzero(v.alive[:v.n])))
 
         def idf(t: str) -> float:
@@ -873,7 +879,7 @@ class EmbeddedBackend(SearchBackend):
             return math.log((n - f + 0.5) / (f + 0.5) + 1.0)
 
         total = sum(idf(g[0]) for g in groups)
-        got = sum(idf(g[0]) for g in groups if any(t in have for t in g))
+        got = sum(idf(g[0]) for g in groups if any(has(t) for t in g))
         return got / total if total > 0 else None
 
     def hashes(self) -> dict[str, str]:
