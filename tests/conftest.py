@@ -212,7 +212,7 @@ def login(client):
 # ----------------------------------------------------------------- domain fixtures shared by several packages
 
 #: packages whose tests keep the listing index/match tasks out (not under test there)
-NO_LISTING_TASKS = ("contracts", "indicators", "matches")
+NO_LISTING_TASKS = ("contracts", "indicators", "matches", "registration")
 
 
 def pytest_collection_modifyitems(config, items):
