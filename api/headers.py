@@ -7,7 +7,8 @@ responses keep working):
   ``X-Frame-Options``), forms posting only to the site;
 - the interactive API docs (/api/docs, /api/redoc) are served offline (api.docs, local assets, no
   inline script); ReDoc injects <style> elements and draws with blob workers, so they get a CSP
-  that admits inline styles and blob: workers, still nothing from outside.
+  that admits inline styles, blob: workers and ReDoc's one logo image from its CDN (the page renders
+  without it offline).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://cdn.redoc.ly; "
             "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
             "base-uri 'self'; frame-ancestors 'none'")
 DOCS_PATHS = ("/api/docs", "/api/redoc")
