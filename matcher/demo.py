@@ -27,6 +27,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from sqlalchemy import func, select
 
+from core.db import local_today
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DATA = ROOT / "core" / "demo" / "data"
 SEED = DEMO_DATA / "proposals.json"
@@ -79,7 +81,7 @@ def export_seed(path: Path = SEED) -> int:
             rows.append({"problem": ids[("problem", pt)], "achievement": ids[("achievement", at)],
                          "score": m.score, "rank": m.rank, "features": m.features, "reasons": m.reasons})
     rows.sort(key=lambda r: (r["problem"], r["achievement"]))
-    doc = {"inputs": inputs_fingerprint(), "computed_on": date.today().isoformat(), "proposals": rows}
+    doc = {"inputs": inputs_fingerprint(), "computed_on": local_today().isoformat(), "proposals": rows}
     path.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).replace(
         '},{"achievement"', '},\n{"achievement"') + "\n", encoding="utf-8")
     return len(rows)
@@ -103,7 +105,7 @@ def deadline_passed_since(computed_on: str | None, today: date | None = None) ->
         return True
     from core.demo.loader import read_jsonl
 
-    start, today = date.fromisoformat(computed_on), today or date.today()
+    start, today = date.fromisoformat(computed_on), today or local_today()
     return any(start <= date.fromisoformat(r["deadline"]) < today
                for r in read_jsonl("problems_*.jsonl") if r.get("deadline"))
 

@@ -3,13 +3,13 @@ templates; /api/crawler: crawl runs and the provenance of a listing."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from api.deps import DB, CurrentUser
 from api.guards import allowed
 from api.params import Id
+from api.responses import download
 from core import permissions as perm
 from core.errors import ValidationFailed
 from core.imports import service as importers
@@ -36,8 +36,7 @@ def template(user: CurrentUser, kind: str,
              format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx"):
 
     data, filename, media_type = importers.template(kind, format)
-    return Response(data, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    return download(data, filename, media_type)
 
 
 @router.post("/imports/{kind}", summary="上传 XLSX/CSV 批量导入，返回逐行校验报告", dependencies=[IMPORTERS])

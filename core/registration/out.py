@@ -22,15 +22,6 @@ from core.registration.vocab import (
 )
 
 
-def _label(enum, v):
-    if v is None or v == "":
-        return None
-    try:
-        return enum(v).label
-    except ValueError:
-        return v
-
-
 def to_dict(session: Session, app, viewer=None, today: date | None = None) -> dict:
     rs = rules.get(app.rule_set)
     today = today or local_today()
@@ -63,30 +54,30 @@ def to_dict(session: Session, app, viewer=None, today: date | None = None) -> di
                    "region": app.office_region},
         "on_behalf": app.on_behalf, "applicant": actor(app.applicant_id),
         "project_name": app.project_name, "contract_type": app.contract_type,
-        "contract_type_label": _label(ContractType, app.contract_type), "sub_type": app.sub_type,
-        "sub_type_label": _label(ContractSubType, app.sub_type), "signed_on": app.signed_on,
+        "contract_type_label": ContractType.label_of(app.contract_type), "sub_type": app.sub_type,
+        "sub_type_label": ContractSubType.label_of(app.sub_type), "signed_on": app.signed_on,
         "valid_from": app.valid_from, "valid_to": app.valid_to, "field": app.field, "ip_type": app.ip_type,
-        "ip_object": app.ip_object, "ip_object_label": _label(IpObject, app.ip_object),
+        "ip_object": app.ip_object, "ip_object_label": IpObject.label_of(app.ip_object),
         "seller": {"org_id": app.seller_org_id, "name": app.seller_name, "region": app.seller_region,
                    "region_name": regions.full_name(app.seller_region),
-                   "party_type_label": _label(PartyType, app.seller_type)},
+                   "party_type_label": PartyType.label_of(app.seller_type)},
         "buyer": {"org_id": app.buyer_org_id, "name": app.buyer_name, "region": app.buyer_region,
                   "region_name": regions.full_name(app.buyer_region) if app.buyer_region else "",
-                  "party_type": app.buyer_type, "party_type_label": _label(PartyType, app.buyer_type)},
+                  "party_type": app.buyer_type, "party_type_label": PartyType.label_of(app.buyer_type)},
         "common_control": app.common_control, "total_amount": app.total_amount, "tech_amount": app.tech_amount,
         "proposed_tech_amount": proposed, "expected_investment": app.expected_investment,
         "expected_output": app.expected_output, "license_years": app.license_years,
-        "license_scope": app.license_scope, "license_scope_label": _label(LicenseScope, app.license_scope),
+        "license_scope": app.license_scope, "license_scope_label": LicenseScope.label_of(app.license_scope),
         "related_reg_number": app.related_reg_number, "contract_text": app.contract_text, "note": app.note,
         "match_id": app.match_id, "files": files,
-        "costs": [{"id": c.id, "category": c.category, "category_label": _label(CostCategory, c.category),
+        "costs": [{"id": c.id, "category": c.category, "category_label": CostCategory.label_of(c.category),
                    "description": c.description, "amount": c.amount, "deliverable": c.deliverable,
                    "office_deliverable": c.office_deliverable, "office_amount": c.office_amount} for c in app.costs],
         "disputed": app.disputed, "expert_required": app.expert_required,
         "experts": [{"id": r.id, "expert_name": r.expert_name, "affiliation": r.affiliation,
-                     "conclusion": r.conclusion, "conclusion_label": _label(ExpertConclusion, r.conclusion),
+                     "conclusion": r.conclusion, "conclusion_label": ExpertConclusion.label_of(r.conclusion),
                      "opinion": r.opinion, "answered_at": r.answered_at} for r in app.experts],
-        "refusal_code": app.refusal_code, "refusal_label": _label(RefusalCode, app.refusal_code),
+        "refusal_code": app.refusal_code, "refusal_label": RefusalCode.label_of(app.refusal_code),
         "refusal_reason": app.refusal_reason, "return_note": app.return_note,
         "submitted_at": app.submitted_at, "accepted_on": app.accepted_on, "due_on": app.due_on,
         "due_official": app.due_official, "days_left": left, "overdue": left is not None and left < 0,
@@ -95,7 +86,7 @@ def to_dict(session: Session, app, viewer=None, today: date | None = None) -> di
                      if contract else None),
         "missing": reg.missing_items(session, app) if app.status in ("draft", "returned") else [],
         "eligibility": reg.eligibility_of(session, app),
-        "history": [{"kind": e.kind, "kind_label": _label(EventKind, e.kind), "actor": actor(e.actor_id),
+        "history": [{"kind": e.kind, "kind_label": EventKind.label_of(e.kind), "actor": actor(e.actor_id),
                      "note": e.note, "changes": e.changes, "at": e.at} for e in app.events],
         "can_edit": viewer is not None and reg.is_applicant(viewer, app) and app.status in ("draft", "returned"),
         "can_review": viewer is not None and reg.can_review(viewer, app),

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from pydantic import ValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -24,7 +23,6 @@ from core.errors import (
     NotFound,
     PermissionDenied,
     ValidationFailed,
-    validation_failed_from_pydantic,
 )
 from core.models import Contract, Match, Organization, User
 from core.models.registration import ExpertReview, RegistrationApplication, RegistrationCost, RegistrationEvent
@@ -41,19 +39,11 @@ from core.registration.schemas import (
     ReturnIn,
 )
 from core.registration.vocab import EDITABLE, OPEN, AppStatus
+from core.schemas import validate
 from core.vocab import Role
 
 APPLICANT_ROLES = (Role.enterprise, Role.university, Role.broker)
 SELLER_KINDS = ("enterprise", "university", "institute")
-
-
-def _validate(schema, data):
-    if isinstance(data, schema):
-        return data
-    try:
-        return schema.model_validate(data)
-    except ValidationError as e:
-        raise validation_failed_from_pydantic(e) from None
 
 
 def _event(session: Session, app: RegistrationApplication, actor, kind: str, note: str = "",
@@ -175,7 +165,7 @@ def _apply_values(session: Session, app: RegistrationApplication, data: Applicat
 
 def create(session: Session, actor, data: ApplicationIn | dict) -> RegistrationApplication:
     """A draft application; nothing goes to the office until :func:`submit`."""
-    data = _validate(ApplicationIn, data)
+    data = validate(ApplicationIn, data)
     seller, match = _seller_for(session, actor, data)
     app = RegistrationApplication(status="draft", rule_set=rules.current().code,
                                   applicant_id=getattr(actor, "id", None),
@@ -191,7 +181,7 @@ def create(session: Session, actor, data: ApplicationIn | dict) -> RegistrationA
 
 
 def update(session: Session, actor, app_id: int, data: ApplicationIn | dict) -> RegistrationApplication:
-    data = _validate(ApplicationIn, data)
+    data = validate(ApplicationIn, data)
     app = get(session, app_id)
     if actor is not None and not is_applicant(actor, app):
         raise PermissionDenied("只有申请人可以修改申请")
@@ -307,7 +297,7 @@ def accept(session: Session, actor, app_id: int, today: date | None = None) -> R
 
 def classify(session: Session, actor, app_id: int, data: ClassifyIn | dict) -> RegistrationApplication:
     """The office confirms or corrects the contract type and sub-type (recorded)."""
-    data = _validate(ClassifyIn, data)
+    data = validate(ClassifyIn, data)
     app = get(session, app_id)
     _require_office(actor, app)
     _require_status(app, "reviewing", "expert_review", doing="认定合同类型")
@@ -331,7 +321,7 @@ def classify(session: Session, actor, app_id: int, data: ClassifyIn | dict) -> R
 def assess(session: Session, actor, app_id: int, data: AssessIn | dict) -> RegistrationApplication:
     """Set the 核定技术交易额 from the office's rulings on each itemised cost; every change is recorded.
     An amount reaching the rule set's threshold requires an expert review (and its longer deadline)."""
-    data = _validate(AssessIn, data)
+    data = validate(AssessIn, data)
     app = get(session, app_id)
     _require_office(actor, app)
     _require_status(app, "reviewing", "expert_review", doing="核定技术交易额")
@@ -361,7 +351,7 @@ def assess(session: Session, actor, app_id: int, data: AssessIn | dict) -> Regis
 
 
 def assign_experts(session: Session, actor, app_id: int, data: ExpertAssignIn | dict) -> RegistrationApplication:
-    data = _validate(ExpertAssignIn, data)
+    data = validate(ExpertAssignIn, data)
     app = get(session, app_id)
     _require_office(actor, app)
     _require_status(app, "reviewing", "expert_review", doing="组织专家评审")
@@ -381,7 +371,7 @@ def assign_experts(session: Session, actor, app_id: int, data: ExpertAssignIn | 
 
 
 def record_opinion(session: Session, actor, app_id: int, data: OpinionIn | dict) -> RegistrationApplication:
-    data = _validate(OpinionIn, data)
+    data = validate(OpinionIn, data)
     app = get(session, app_id)
     _require_office(actor, app)
     _require_status(app, "expert_review", doing="记录专家意见")
@@ -415,7 +405,7 @@ def register(session: Session, actor, app_id: int, data: RegisterIn | dict | Non
              today: date | None = None) -> RegistrationApplication:
     """已登记: the contract is registered through core.contracts (16-digit 登记号 of the office's region)
     and counts in the indicators; both parties are notified."""
-    data = _validate(RegisterIn, data or {})
+    data = validate(RegisterIn, data or {})
     app = get(session, app_id)
     _require_office(actor, app)
     _require_status(app, "reviewing", "expert_review", doing="登记")
@@ -455,7 +445,7 @@ def register(session: Session, actor, app_id: int, data: RegisterIn | dict | Non
 
 
 def refuse(session: Session, actor, app_id: int, data: RefuseIn | dict, today: date | None = None):
-    data = _validate(RefuseIn, data)
+    data = validate(RefuseIn, data)
     app = get(session, app_id)
     _require_office(actor, app)
     _require_status(app, "submitted", "reviewing", "expert_review", doing="作出不予登记决定")
@@ -473,7 +463,7 @@ def refuse(session: Session, actor, app_id: int, data: RefuseIn | dict, today: d
 
 
 def return_for_completion(session: Session, actor, app_id: int, data: ReturnIn | dict):
-    data = _validate(ReturnIn, data)
+    data = validate(ReturnIn, data)
     app = get(session, app_id)
     _require_office(actor, app)
     _require_status(app, "submitted", "reviewing", doing="退回补正")

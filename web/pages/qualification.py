@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import DB
 from api.params import Id
+from api.responses import download
 from core.db import local_today
 from core.errors import DomainError, ValidationFailed
 from core.qualification import exports as qx
@@ -172,14 +173,9 @@ def pool_enterprise(request: Request, db: DB, user: Bureau, org_id: Id):
 
 @router.get("/bureau/pool.xlsx")
 def pool_export(db: DB, user: Bureau, year: str | None = None):
-    from urllib.parse import quote
-
-    from fastapi.responses import Response
-
     y = _year(year)
     content, filename = qx.export_pool(db, user, y)
-    return Response(content, media_type=qx.XLSX_TYPE,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    return download(content, filename, qx.XLSX_TYPE)
 
 
 @router.get("/bureau/pool/import")
@@ -189,13 +185,8 @@ def import_page(request: Request, user: Bureau):
 
 @router.get("/bureau/pool/template.xlsx")
 def import_template(user: Bureau):
-    from urllib.parse import quote
-
-    from fastapi.responses import Response
-
     content, filename = qx.template()
-    return Response(content, media_type=qx.XLSX_TYPE,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    return download(content, filename, qx.XLSX_TYPE)
 
 
 @router.post("/bureau/pool/import")
