@@ -15,6 +15,7 @@ import importlib
 from pathlib import Path
 
 from celery import Celery
+from kombu import pools as kombu_pools
 
 from core.settings import get_settings
 
@@ -91,6 +92,9 @@ def configure() -> Celery:
             app._pool.force_close_all()
             app._pool = None
         app.amqp._producer_pool = None
+        # kombu keeps producer pools per connection URL in a global registry: a later configuration
+        # with the same broker URL would get the pool closed above ("Acquire on closed pool").
+        kombu_pools.reset()
         _configured_for = key
     for name in TASK_MODULES:
         importlib.import_module(name)

@@ -15,13 +15,6 @@ REDIS = "redis://127.0.0.1:6379"
 pytestmark = pytest.mark.redis
 
 
-def _once_per_run(request) -> None:
-    """The Redis worker path does not depend on the database. Run in one process after the SQLite
-    variant, the second reconfiguration of Celery meets a closed kombu connection pool ("Acquire on
-    closed pool") — a known open bug of the test setup, so these run on SQLite only in the full run."""
-    if "[postgresql]" in request.node.name and request.config.getoption("--db") == "both":
-        pytest.skip("Redis worker tests run once per full run (SQLite); see _once_per_run")
-
 
 @pytest.fixture
 def worker(settings, tmp_path):
@@ -57,8 +50,7 @@ def worker(settings, tmp_path):
     configure()
 
 
-def test_tasks_run_in_worker_process(request, worker, factory, tmp_path):
-    _once_per_run(request)
+def test_tasks_run_in_worker_process(worker, factory, tmp_path):
     """ping answers from the worker's pid; then a real path: create → commit → the index
     task goes through Redis → the worker indexes it → this process (a reader of the same
     index) finds it."""
@@ -164,8 +156,7 @@ def _indexed(listing_id: int) -> bool:
     return listing_id in [int(h.id) for h in hits]
 
 
-def test_killed_worker_task_is_redelivered(request, settings, factory, tmp_path):
-    _once_per_run(request)
+def test_killed_worker_task_is_redelivered(settings, factory, tmp_path):
     """kill -9 of the worker while it runs the index task: the message was acknowledged late,
     so it stays in Redis's unacked set; a new worker gets it after the visibility timeout
     and the listing is indexed, with no index-check or other manual repair."""
