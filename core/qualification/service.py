@@ -61,6 +61,11 @@ def can_edit_profile(user, org: Organization) -> bool:
     return can_view_profile(user, org)
 
 
+def is_own_enterprise(user, org: Organization) -> bool:
+    """The enterprise's own account: it fills in the profile form (the bureau imports instead)."""
+    return perm.has_role(user, Role.enterprise) and user.org_id == org.id
+
+
 def can_create_needs(user, org: Organization) -> bool:
     """Only the enterprise (or an admin) turns its gaps into needs: the need is the enterprise's."""
     return (perm.has_role(user, Role.enterprise) and user.org_id == org.id) or perm.has_role(user, Role.admin)

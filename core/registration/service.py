@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit, regions
+from core import permissions as perm
 from core.contracts import service as contracts
 from core.contracts.vocab import ORG_KIND_TO_PARTY, SUB_TYPES, ContractSubType, ContractType, make_reg_number
 from core.db import local_today, utcnow
@@ -43,6 +44,8 @@ from core.schemas import validate
 from core.vocab import Role
 
 APPLICANT_ROLES = (Role.enterprise, Role.university, Role.broker)
+#: statuses in the office's queue (not yet decided)
+OPEN_STATUSES = ("submitted", "reviewing", "expert_review")
 SELLER_KINDS = ("enterprise", "university", "institute")
 
 
@@ -63,6 +66,25 @@ def is_applicant(user, app: RegistrationApplication) -> bool:
         return False
     return app.applicant_id == user.id or (user.role in (Role.enterprise, Role.university)
                                            and user.org_id == app.seller_org_id)
+
+
+def is_office(user) -> bool:
+    """A registration office's account (a bureau, or the admin): it sees the queue, not applications of its own."""
+    return perm.has_role(user, Role.bureau, Role.admin)
+
+
+def can_apply(user) -> bool:
+    return perm.has_role(user, *APPLICANT_ROLES)
+
+
+def applies_for_others(user) -> bool:
+    """A broker applies for the seller of a match assigned to it, and names that seller."""
+    return perm.has_role(user, Role.broker)
+
+
+def decided_for(session: Session, viewer, limit: int = 50) -> list[RegistrationApplication]:
+    """The office's applications already decided (registered, refused, returned, withdrawn)."""
+    return [a for a in list_for(session, viewer) if a.status not in OPEN_STATUSES][:limit]
 
 
 def can_review(user, app: RegistrationApplication) -> bool:

@@ -10,7 +10,7 @@ from api.deps import DB
 from api.params import Id
 from api.responses import download
 from core.db import local_today
-from core.errors import DomainError, ValidationFailed
+from core.errors import Conflict, DomainError, ValidationFailed
 from core.qualification import exports as qx
 from core.qualification import service as Q
 from core.qualification.schemas import LABELS, StoredProfileIn, parse_profile
@@ -111,7 +111,8 @@ def _check_ctx(db, user, check, org) -> dict:
             except DomainError:
                 proposals[need] = []
     return {"check": check, "org": org, "need_labels": Q.NEED_LABELS, "proposals": proposals,
-            "can_create": check is not None and Q.can_create_needs(user, org)}
+            "can_create": check is not None and Q.can_create_needs(user, org),
+            "can_edit": Q.is_own_enterprise(user, org)}
 
 
 @router.get("/qualification/profile")
@@ -135,7 +136,7 @@ async def profile_save(request: Request, db: DB, user: Enterprise):
         data = parse_profile(raw, StoredProfileIn)
         Q.save_profile(db, user, user.org_id, data)
         db.commit()
-    except DomainError as e:
+    except (ValidationFailed, Conflict) as e:  # input errors; refusals (403/404) go to the error page
         db.rollback()
         errors, general = _errors(e)
         return render(request, "qualification/profile_form.html",

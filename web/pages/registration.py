@@ -14,9 +14,9 @@ from core.registration import out
 from core.registration import rules as reg_rules
 from core.registration import service as reg
 from core.registration.vocab import AppStatus, CostCategory, ExpertConclusion, IpObject, LicenseScope, RefusalCode
-from core.vocab import FIELDS, PatentType, Role
+from core.vocab import FIELDS, PatentType
 from web import forms
-from web.security import LoggedIn, csrf_protect
+from web.security import LoggedIn, csrf_protect, current_user
 from web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -73,6 +73,7 @@ def _form(request, *, app=None, values=None, errors=None, general=None, status=2
         "app": app, "values": values if values is not None else
         (_values_of(app) if app else {"signed_on": local_today().isoformat()}),
         "errors": errors or {}, "general": general or [], "cost_rows": range(COST_ROWS),
+        "names_seller": reg.applies_for_others(current_user(request)),
         "action": f"/registration/{app.id}/edit" if app else "/registration/new",
         "contract_types": ContractType.choices(), "sub_types": ContractSubType.choices(),
         "party_types": PartyType.choices(), "cost_categories": CostCategory.choices(),
@@ -87,13 +88,13 @@ def _submitted(form) -> dict:
 
 @router.get("/registration")
 def index(request: Request, db: DB, user: LoggedIn):
-    if user.role in (Role.bureau, Role.admin):
+    if reg.is_office(user):
         rows = reg.queue(db, user)
-        done = [a for a in reg.list_for(db, user) if a.status not in ("submitted", "reviewing", "expert_review")]
-        return render(request, "registration/queue.html", {"rows": rows, "done": done[:50], "rule": reg_rules.current(),
+        return render(request, "registration/queue.html", {"rows": rows, "done": reg.decided_for(db, user),
+                                                           "rule": reg_rules.current(),
                                                            "STATUS_LABELS": STATUS_LABELS})
     return render(request, "registration/mine.html", {"items": reg.list_for(db, user), "STATUS_LABELS": STATUS_LABELS,
-                                                      "can_apply": user.role in reg.APPLICANT_ROLES})
+                                                      "can_apply": reg.can_apply(user)})
 
 
 @router.get("/registration/new")
@@ -110,14 +111,14 @@ def new(request: Request, user: LoggedIn, match_id: int | None = None):
 async def create(request: Request, db: DB, user: LoggedIn):
     form = await request.form()
     payload, early = _payload(form)
-    try:
+
+    def write():
         if early:
             raise forms.FormErrors(early)
-        app = reg.create(db, user, payload)
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+        return reg.create(db, user, payload)
+
+    app, fe = forms.submit(db, write)
+    if fe:
         return _form(request, values=_submitted(form), errors=fe.fields, general=fe.general, status=422)
     request.session["flash"] = "申请已保存，请检查材料完整后提交"
     return RedirectResponse(f"/registration/{app.id}", status_code=303)
@@ -132,14 +133,14 @@ def edit_form(request: Request, db: DB, user: LoggedIn, app_id: int):
 async def edit(request: Request, db: DB, user: LoggedIn, app_id: int):
     form = await request.form()
     payload, early = _payload(form)
-    try:
+
+    def write():
         if early:
             raise forms.FormErrors(early)
-        reg.update(db, user, app_id, payload)
-        db.commit()
-    except forms.INPUT_ERRORS as e:
-        db.rollback()
-        fe = forms.collect(e)
+        return reg.update(db, user, app_id, payload)
+
+    _, fe = forms.submit(db, write)
+    if fe:
         return _form(request, app=reg.get_for(db, user, app_id), values=_submitted(form), errors=fe.fields,
                      general=fe.general, status=422)
     request.session["flash"] = "申请已修改"
@@ -153,6 +154,7 @@ def detail(request: Request, db: DB, user: LoggedIn, app_id: int):
         "a": out.to_dict(db, app, user), "contract_types": ContractType.choices(),
         "sub_types": ContractSubType.choices(), "ip_objects": IpObject.choices(),
         "refusal_codes": RefusalCode.choices(), "conclusions": ExpertConclusion.choices(), "errors": {},
+        "is_office": reg.is_office(user),
     })
 
 
