@@ -3,18 +3,25 @@ script starts on 127.0.0.1, mixing search, listing creation and broker actions.
 
     python bench/load.py [--clients 20] [--seconds 60] [--mix 12:4:4] [--data-dir DIR] [--json out.json]
 
-1. Prepares a data directory with the demo data (``techmatch demo``: SQLite, FTS5 + numpy
-   index, tasks in-process), or reuses ``--data-dir`` if it already holds a database.
-2. Starts ``techmatch serve`` (uvicorn, one process) on a free port.
+1. Prepares a data directory with the demo data (``techmatch demo``: SQLite, tantivy + faiss
+   index), or reuses ``--data-dir`` if it already holds a database.
+2. Starts ``techmatch serve`` on a free port: the web process plus the local worker process that
+   does the background work (indexing, matching).
+   Before the mixed load, one client searches alone for ``--idle-seconds``: the idle figures of
+   the same run, so that the loaded/idle ratio compares like with like.
 3. Logs in the demo enterprises and brokers once (bearer tokens shared by the clients; the login
    throttle is not what is measured), then runs the clients, each in its own thread, each
    drawing its next request from the mix (weights search : create : broker):
    - search: ``GET /api/search`` (hybrid) with a query drawn from a list of plain-language needs;
-   - create: ``POST /api/problems`` (published: indexed and matched in-process before the 201);
+   - create: ``POST /api/problems`` (published: the 201 returns at once; the worker indexes and
+     matches it after the commit);
    - broker: ``GET /api/matches`` (the proposed queue), then accept or reject one of them.
-4. Prints requests/s, latency percentiles per kind, errors by status, the load average, and
-   "nothing lost": every listing whose creation returned 201 is in the database and in the
-   search index (checked after the server stopped, from the same data directory).
+4. After the load, waits (up to ``--drain-seconds``) for the worker to index and match every
+   listing created, and reports how long after its 201 each one was searchable and had its
+   proposals (percentiles).
+5. Prints requests/s, latency percentiles per kind, the loaded/idle search p95 ratio, errors by
+   status, the load average, and "nothing lost": every listing whose creation returned 201 is in
+   the database and in the search index (checked after the server stopped).
 """
 from __future__ import annotations
 
@@ -102,6 +109,7 @@ class Run:
         self.status: Counter = Counter()
         self.errors: Counter = Counter()
         self.created: list[int] = []
+        self.created_at: dict[int, float] = {}
         self.claimed: set[int] = set()
         self.decided = Counter()
 
@@ -137,6 +145,7 @@ class Run:
         if r is not None and r.status_code == 201:
             with self.lock:
                 self.created.append(r.json()["id"])
+                self.created_at[r.json()["id"]] = time.perf_counter()
 
     def broker(self, client, rng):
         h = rng.choice(self.brokers)
@@ -193,6 +202,56 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
+def idle_search(base: str, seconds: float) -> list[float]:
+    """One client searching alone: the idle latencies of this run."""
+    rng, out = random.Random(0), []
+    stop_at = time.perf_counter() + seconds
+    with httpx.Client(timeout=120) as client:
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            client.get(base + "/api/search", params={"q": rng.choice(QUERIES), "mode": "hybrid"}).raise_for_status()
+            out.append(time.perf_counter() - t0)
+    return out
+
+
+def drain(data_dir: Path, created_at: dict[int, float], timeout: float) -> dict:
+    """Wait for the worker: seconds from each 201 until the listing is in the index (this process
+    reads the same index) and until it has proposals (a listing the matcher finds nothing for
+    is counted as indexed only)."""
+    from sqlalchemy import func, select
+
+    from core import settings as settings_mod
+    from core.db import session_scope
+    from core.models import Match
+    from indexes.backends.base import doc_key
+    from indexes.service import get_search_service
+
+    settings_mod.configure(data_dir=data_dir, celery_broker_url=None)
+    backend = get_search_service().backend
+    indexed: dict[int, float] = {}
+    matched: dict[int, float] = {}
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline and (len(indexed) < len(created_at) or len(matched) < len(created_at)):
+        now = time.perf_counter()
+        keys = backend.hashes()
+        for i in created_at:
+            if i not in indexed and doc_key("problem", i) in keys:
+                indexed[i] = now - created_at[i]
+        with session_scope() as session:
+            rows = session.execute(select(Match.problem_id, func.count()).where(Match.problem_id.in_(list(created_at)))
+                                   .group_by(Match.problem_id)).all()
+        for pid, _n in rows:
+            matched.setdefault(pid, now - created_at[pid])
+        time.sleep(0.5)
+
+    def summary(d: dict[int, float]) -> dict:
+        v = list(d.values())
+        return {"n": len(v), "p50_s": round(pct(v, .5), 1), "p95_s": round(pct(v, .95), 1),
+                "max_s": round(max(v), 1) if v else None}
+    return {"created": len(created_at), "indexed_after": summary(indexed), "with_proposals_after": summary(matched),
+            "drain_timeout_s": timeout}
+
+
 def nothing_lost(data_dir: Path, created: list[int]) -> dict:
     """After the server stopped: the created listings in the database and in the index."""
     from sqlalchemy import select
@@ -221,6 +280,8 @@ def main() -> None:
     ap.add_argument("--mix", default="12:4:4", help="weights search:create:broker")
     ap.add_argument("--data-dir", type=Path, help="reuse (or create) this data directory; default: a temporary one")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--idle-seconds", type=float, default=20, help="one client searching alone first")
+    ap.add_argument("--drain-seconds", type=float, default=300, help="wait this long at most for the worker")
     args = ap.parse_args()
     if not (1 <= args.clients <= 200 and 1 <= args.seconds <= 3600):
         raise SystemExit("--clients 1..200, --seconds 1..3600")
@@ -241,9 +302,11 @@ def main() -> None:
         ent = [login(base, e, p) for e, p in ENTERPRISES]
         brokers = [login(base, e, p) for e, p in BROKERS]
         load_before = os.getloadavg()
+        idle = idle_search(base, args.idle_seconds)
         run = Run(base, args.seconds, mix, ent, brokers)
         elapsed = run.run(args.clients)
         load_after = os.getloadavg()
+        background = drain(data_dir, run.created_at, args.drain_seconds)
     finally:
         server.terminate()
         try:
@@ -262,6 +325,10 @@ def main() -> None:
         "status": {f"{k} {s}": n for (k, s), n in sorted(run.status.items(), key=str)},
         "errors": {f"{k} {s}": n for (k, s), n in sorted(run.errors.items(), key=str)},
         "broker_decisions": dict(run.decided),
+        "idle_search_ms": {"n": len(idle), "p50": round(pct(idle, .5) * 1000), "p95": round(pct(idle, .95) * 1000)},
+        "search_p95_loaded_over_idle": round(pct(run.latency["search"], .95) / pct(idle, .95), 2)
+        if idle and run.latency.get("search") else None,
+        "background": background,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "nothing_lost": lost,
@@ -269,9 +336,12 @@ def main() -> None:
     print(json.dumps(out, ensure_ascii=False, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=2))
-    if tmp is not None:
-        shutil.rmtree(tmp, ignore_errors=True)
     ok = lost["created_201"] == lost["in_database"] == lost["in_index"]
+    if tmp is not None:
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"something was lost: data dir and server log kept in {data_dir}", file=sys.stderr)
     sys.exit(0 if ok else 1)
 
 
