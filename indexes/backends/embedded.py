@@ -333,6 +333,11 @@ class EmbeddedBackend(SearchBackend):
         self.dim = int(dim)
         self._pinned = version
         self._v: _Version | None = None
+        # the hybrid search reads BM25 in a pool thread while the dense scan runs in the
+        # caller's: the first touch of ``v`` (or a switch to a new version) must open the
+        # version once, not twice at once (two fresh connections racing to switch the
+        # journal to WAL get "database is locked")
+        self._vswitch = threading.Lock()
         self._vname: str | None = None
         self._bulk_writer = None
         self._ptr_mtime = None
@@ -357,15 +362,18 @@ class EmbeddedBackend(SearchBackend):
     def v(self) -> _Version:
         ptr = self.root / "CURRENT"
         mt = None if self._pinned else (ptr.stat().st_mtime_ns if ptr.exists() else None)
-        if self._v is None or mt != self._ptr_mtime:
-            name = self._current_name()
-            self._ptr_mtime = None if self._pinned else (self.root / "CURRENT").stat().st_mtime_ns
-            if self._v is None or name != self._vname:
-                old = self._v
-                self._v, self._vname = _Version(self.root / name, self.dim), name
-                if old is not None:
-                    old.close()
-        return self._v
+        if self._v is not None and mt == self._ptr_mtime:
+            return self._v
+        with self._vswitch:
+            if self._v is None or mt != self._ptr_mtime:
+                name = self._current_name()
+                if self._v is None or name != self._vname:
+                    old = self._v
+                    self._v, self._vname = _Version(self.root / name, self.dim), name
+                    if old is not None:
+                        old.close()
+                self._ptr_mtime = None if self._pinned else (self.root / "CURRENT").stat().st_mtime_ns
+            return self._v
 
     @contextmanager
     def _writer_lock(self):

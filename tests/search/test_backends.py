@@ -231,3 +231,31 @@ def test_dense_first_stage_rescored_exactly_and_incremental(tmp_path, monkeypatc
     assert "achievement:5000" not in keys(reader.vector_search(-new, Filters(), 10))
     reader.close()
     be.close()
+
+
+def test_first_touch_from_two_threads_opens_one_version(tmp_path):
+    """A hybrid search reads BM25 in a pool thread while the dense scan runs in the caller's
+    thread: on a fresh index both touch the version at once. They must share one opened
+    version (two racing openings failed in CI with "database is locked")."""
+    import threading
+
+    from indexes.backends.embedded import EmbeddedBackend
+
+    for attempt in range(5):
+        be = EmbeddedBackend(tmp_path / f"idx{attempt}", DIM)
+        start, got, errors = threading.Barrier(6), [], []
+
+        def touch():
+            start.wait()
+            try:
+                got.append(be.v)
+            except Exception as exc:  # noqa: BLE001 - the test reports any failure
+                errors.append(exc)
+
+        threads = [threading.Thread(target=touch) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert len({id(v) for v in got}) == 1
