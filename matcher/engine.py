@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 
 from core.models.listings import LISTING_MODELS
+from core.qualification.service import ip_need_problems, serves_ip_need
 from core.settings import get_settings
 from indexes.backends.base import Filters, doc_key
 from indexes.fusion import Candidate
@@ -201,6 +202,19 @@ class Matcher:
         s.reasons = X.explain(s.problem, s.achievement, s.features, s.cos, self.model.contributions(s.features))
         return s.reasons
 
+    def admissible(self, session, scored: list[Scored]) -> list[Scored]:
+        """Pairs that can serve the need at all. A technical need drafted from a core-IP gap
+        (梯度培育 self-check) is served only by achievements with an invention patent offered
+        by transfer or licence (core.qualification.service.serves_ip_need); the score would
+        otherwise propose a close topic that cannot close the enterprise's gap."""
+        if not scored:
+            return scored
+        ip = ip_need_problems(session, {s.problem.id for s in scored})
+        if not ip:
+            return scored
+        return [s for s in scored if s.problem.id not in ip
+                or serves_ip_need(s.achievement.patents, s.achievement.modes)]
+
     # -- one listing from the database ------------------------------------------
     def load_others(self, session, kind: str, ids: list[int]) -> dict[int, Profile]:
         """Profiles of the published counterparts (column query: no ORM objects for 100 rows)."""
@@ -227,7 +241,7 @@ class Matcher:
         other = OTHER[p.kind]
         loaded = self.load_others(session, other, [int(c.id) for c in cands])
         vecs = self.svc.backend.get_vectors([c.key for c in cands if int(c.id) in loaded]) if self.diversity else {}
-        scored = self.score_pairs(p, loaded, cands, vecs)
+        scored = self.admissible(session, self.score_pairs(p, loaded, cands, vecs))
         chosen = self.select(scored, other)
         if explain:
             for s in chosen:
@@ -246,4 +260,5 @@ class Matcher:
         keys = [doc_key(other, o.id) for o in other_rows]
         dense = self.svc.backend.dense_scores(vec, keys)
         cands = [Candidate(k, dense=dense.get(k), bm25=0.0) for k in keys]
-        return self.score_pairs(p, {o.id: profile_of(o) for o in other_rows}, cands, retrieved=False)
+        return self.admissible(session, self.score_pairs(p, {o.id: profile_of(o) for o in other_rows}, cands,
+                                                         retrieved=False))

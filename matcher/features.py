@@ -82,6 +82,7 @@ class Profile:
     budget_max: Decimal | None = None
     price: Decimal | None = None    # achievement asking price, None = 面议
     inventors: list[str] = field(default_factory=list)
+    patents: list[dict] = field(default_factory=list)   # achievement: [{"number", "type"}]
     published_at: datetime | None = None
     deadline: date | None = None
     status: str = "published"
@@ -96,7 +97,8 @@ def profile_of(obj) -> Profile:
                   published_at=obj.published_at or obj.created_at, status=obj.status)
     if obj.kind == "problem":
         return Profile(**common, budget_min=obj.budget_min, budget_max=obj.budget_max, deadline=obj.deadline)
-    return Profile(**common, price=obj.asking_price, inventors=list(obj.inventors or []))
+    return Profile(**common, price=obj.asking_price, inventors=list(obj.inventors or []),
+                   patents=list(obj.patents or []))
 
 
 PROFILE_COLUMNS = {
@@ -104,7 +106,7 @@ PROFILE_COLUMNS = {
                 "required_maturity", "coop_modes", "budget_min", "budget_max", "published_at", "created_at",
                 "deadline", "status"),
     "achievement": ("id", "org_id", "title", "abstract", "body", "fields", "keywords", "region", "maturity",
-                    "transfer_modes", "asking_price", "inventors", "published_at", "created_at", "status"),
+                    "transfer_modes", "asking_price", "inventors", "patents", "published_at", "created_at", "status"),
 }
 
 

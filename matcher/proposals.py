@@ -69,7 +69,9 @@ def match_listing(session, kind: str, listing_id: int, *, matcher: Matcher | Non
             s = by_pair.get((x.problem_id, x.achievement_id))
             stored = x.problem_fingerprint if kind == "problem" else x.achievement_fingerprint
             if s is None:
-                svc_matches.withdraw(session, x, None, "对方信息已不再发布")
+                counterpart = x.achievement if kind == "problem" else x.problem
+                svc_matches.withdraw(session, x, None, "对方信息已不再发布" if counterpart.status != "published"
+                                     else "已不符合需求的条件（如需发明专利的转让或许可）")
                 stats["withdrawn"] += 1
             elif stored == fp_now:
                 # Nothing material changed on this side since the pair was scored: keep it as it

@@ -200,8 +200,25 @@ class SelfCheck:
     ip_offers: list[Achievement] = field(default_factory=list)
 
 
-def has_invention_patent(a: Achievement) -> bool:
-    return any((p or {}).get("type") == "invention" for p in (a.patents or []))
+IP_NEED_MODES = frozenset({"transfer", "license"})
+
+
+def serves_ip_need(patents, transfer_modes) -> bool:
+    """The rule for a core-IP gap: an invention patent (Ⅰ类) that the enterprise can own or use,
+    i.e. offered by transfer or licence. The self-check's offers and the matcher's proposals for
+    a draft need of kind "ip" both apply it."""
+    return (any((p or {}).get("type") == "invention" for p in (patents or []))
+            and bool(set(transfer_modes or []) & IP_NEED_MODES))
+
+
+def ip_need_problems(session: Session, problem_ids) -> set[int]:
+    """Which of these technical needs came from a core-IP gap (their proposals must serve it)."""
+    ids = sorted({int(i) for i in problem_ids})
+    out: set[int] = set()
+    for i in range(0, len(ids), 500):
+        out |= set(session.scalars(select(QualificationNeed.problem_id).where(
+            QualificationNeed.problem_id.in_(ids[i:i + 500]), QualificationNeed.need == "ip")))
+    return out
 
 
 def ip_offers(session: Session, fields: list[str], limit: int = 3) -> list[Achievement]:
@@ -211,7 +228,7 @@ def ip_offers(session: Session, fields: list[str], limit: int = 3) -> list[Achie
          .order_by(Achievement.published_at.desc(), Achievement.id.desc()).limit(2000))
     fit, other = [], []
     for a in session.scalars(q):
-        if not has_invention_patent(a) or not set(a.transfer_modes or []) & {"transfer", "license"}:
+        if not serves_ip_need(a.patents, a.transfer_modes):
             continue
         (fit if set(a.fields or []) & set(fields or []) else other).append(a)
         if len(fit) >= limit:

@@ -126,3 +126,38 @@ def test_pool_ladder_targets_and_reminders(db, world, factory):
     assert [r.org.name for r in far["rows"]] == ["越城测试企业"]
     with pytest.raises(PermissionDenied):
         Q.pool(db, world["ent_user"], 2026)
+
+
+def test_an_ip_need_is_matched_only_with_invention_patents_to_transfer_or_license(db, world, factory):
+    """The gap says "no core IP": a close topic without an invention patent it can own or use
+    does not close it. The same text posted as an ordinary need keeps those candidates."""
+    from core.listings import service as listings
+    from core.models import TechProblem
+    from matcher.engine import Matcher
+
+    uni = factory.user("university")
+    good = factory.achievement(uni, patents=[{"number": "ZL202310000001.1", "type": "invention"}],
+                               transfer_modes=["license"])
+    utility = factory.achievement(uni, title="高镍三元正极材料包覆改性装置",
+                                  patents=[{"number": "ZL202320000001.1", "type": "utility_model"}])
+    joint = factory.achievement(uni, title="高镍三元正极材料包覆工艺联合开发",
+                                patents=[{"number": "ZL202310000002.1", "type": "invention"}],
+                                transfer_modes=["joint_development"])
+    Q.save_profile(db, world["ent_user"], world["ent"].id, stored(
+        ip_class1=0, ip_class2=0, main_products="高镍三元正极材料", tech_fields=["新能源"]))
+    qn = Q.create_draft_need(db, world["ent_user"], world["ent"].id, "ip")
+    db.commit()
+    need = db.get(TechProblem, qn.problem_id)
+    listings.transition(db, world["ent_user"], "problem", need.id, "published")
+    db.commit()
+    plain = factory.problem(world["ent2_user"], title=need.title, description=need.description,
+                            coop_modes=need.coop_modes)
+
+    m = Matcher(threshold=0.0)
+    _, scored, _ = m.rank_listing(db, need)
+    assert {s.achievement.id for s in scored} == {good.id}
+    _, scored, _ = m.rank_listing(db, plain)
+    assert {good.id, utility.id, joint.id} <= {s.achievement.id for s in scored}
+    # from the achievement's side the same rule holds
+    _, scored, _ = m.rank_listing(db, db.get(type(utility), utility.id))
+    assert need.id not in {s.problem.id for s in scored} and plain.id in {s.problem.id for s in scored}
