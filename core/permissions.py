@@ -90,14 +90,19 @@ def registering_region(contract) -> str:
     return contract.reg_number[4:10]
 
 
-def registering_region_clause(user):
-    """SQL filter: contracts registered by an authority inside the jurisdiction; None = no limit."""
+def registered_in_clause(region_code: str):
+    """SQL filter: contracts registered by an authority inside ``region_code`` (the 登记号's region)."""
     from core.models.contracts import Contract
 
+    return Contract.reg_number.like("____" + regions.prefix(region_code) + "%")
+
+
+def registering_region_clause(user):
+    """SQL filter: contracts registered by an authority inside the jurisdiction; None = no limit."""
     j = jurisdiction(user)
     if j is None:
         return None
-    return Contract.reg_number.like("____" + regions.prefix(j) + "%")
+    return registered_in_clause(j)
 
 
 def may_change_contract(user, contract) -> bool:

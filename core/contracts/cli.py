@@ -51,7 +51,7 @@ def _write(content: bytes, filename: str, out: Path | None) -> None:
 def export_contracts(
     year: Annotated[int | None, typer.Option(help="登记年度")] = None,
     region: Annotated[str | None, typer.Option(help="行政区划代码（按前缀汇总）")] = None,
-    side: Annotated[str, typer.Option(help="seller（输出）或 buyer（吸纳）")] = "seller",
+    side: Annotated[str, typer.Option(help="seller（输出）、buyer（吸纳）或 any（任一方或登记机构）")] = "seller",
     fmt: Annotated[str, typer.Option("--format", help="xlsx 或 csv")] = "xlsx",
     out: Annotated[Path | None, typer.Option(help="输出文件或目录")] = None,
     as_account: AsAccount = None,

@@ -60,7 +60,7 @@ __all__ = [
     "ContractFilters", "register", "register_contract_for_match", "amend", "terminate", "get", "get_for",
     "list_for", "visible_clause", "ensure_may_change", "to_out", "can_view", "can_register", "can_attach",
     "conversion_mode_of", "link_to_match", "all_for", "can_manage",
-    "ensure_amendable", "ensure_terminable", "can_amend", "can_terminate",
+    "ensure_amendable", "ensure_terminable", "can_amend", "can_terminate", "FILTER_SIDES", "default_filters",
 ]
 
 AMENDABLE = ("reg_number", "project_name", "contract_type", "sub_type", "conversion_mode", "signed_on",
@@ -455,7 +455,9 @@ class ContractFilters:
     registered_from: date | None = None
     registered_to: date | None = None
     region: str | None = None  # roll-up by code prefix
-    side: str = "seller"  # seller (输出) or buyer (吸纳) region for the region filter
+    # the region filter's side: seller (输出), buyer (吸纳), or any: the seller, the buyer or the
+    # registering authority inside the region (what a bureau's jurisdiction covers, visible_clause)
+    side: str = "seller"
     contract_type: str | None = None
     status: str | None = None  # registered, amended, terminated; 'active' = not terminated
     field: str | None = None
@@ -466,6 +468,23 @@ class ContractFilters:
     def __post_init__(self):
         validation.check_year(self.year)
         validation.check_ids(self, "org_id", "match_id")
+        if self.region is not None:
+            try:
+                self.region = validation.check_region(self.region)
+            except ValueError as e:
+                raise ValidationFailed(str(e), field="region") from None
+        if self.side not in FILTER_SIDES:
+            raise ValidationFailed(f"地区口径应为 {'、'.join(FILTER_SIDES)} 之一", field="side")
+
+
+FILTER_SIDES = ("seller", "buyer", "any")
+
+
+def default_filters(viewer) -> dict:
+    """What the contract list's filter starts with: a bureau's own jurisdiction (a county bureau
+    its county, a city bureau its city), counted on any side, which is every contract it sees
+    (:func:`visible_clause`); no region for the admin."""
+    return {"region": perm.jurisdiction(viewer) or "", "side": "any"}
 
 
 def filtered_query(viewer, f: ContractFilters, *, as_system: bool = False):
@@ -486,8 +505,13 @@ def filtered_query(viewer, f: ContractFilters, *, as_system: bool = False):
     if f.registered_to:
         stmt = stmt.where(Contract.registered_on <= f.registered_to)
     if f.region:
-        col = Contract.buyer_region if f.side == "buyer" else Contract.seller_region
-        stmt = stmt.where(col.startswith(regions.prefix(f.region)))
+        p = regions.prefix(f.region)
+        if f.side == "any":
+            stmt = stmt.where(or_(Contract.seller_region.startswith(p), Contract.buyer_region.startswith(p),
+                                  perm.registered_in_clause(f.region)))
+        else:
+            col = Contract.buyer_region if f.side == "buyer" else Contract.seller_region
+            stmt = stmt.where(col.startswith(p))
     if f.contract_type:
         stmt = stmt.where(Contract.contract_type == f.contract_type)
     if f.status == "active":

@@ -17,11 +17,17 @@ from core.models.events import Event
 from core.schemas import validate
 from core.vocab import Role
 
-__all__ = ["create", "update", "delete", "get", "list_events", "can_record"]
+__all__ = ["create", "update", "delete", "get", "list_events", "can_record", "region_scope"]
 
 
 def can_record(user) -> bool:
     return perm.is_staff(user) or perm.has_role(user, Role.broker)
+
+
+def region_scope(user) -> str | None:
+    """The region an event's region choice stays inside: a bureau records events for its own
+    region and those below (core.permissions.may_set_region); None = any region."""
+    return perm.jurisdiction(user)
 
 
 def _can_edit(user, ev: Event) -> bool:

@@ -67,7 +67,7 @@ from core.vocab import Role
 __all__ = [
     "Fact", "Totals", "INDICATORS", "IndicatorSpec", "totals", "group", "region_bucket", "region_rows",
     "breakdown_rows", "facts", "summary", "series", "breakdown", "targets", "set_target", "delete_target",
-    "indicator_value", "projection", "can_view_indicators", "BREAKDOWNS",
+    "indicator_value", "projection", "can_view_indicators", "BREAKDOWNS", "region_scope",
     "ytd_bounds", "same_period_last_year", "fact_cache", "with_fact_cache", "monthly_shape_to_date",
 ]
 
@@ -76,6 +76,13 @@ ZERO = Decimal("0.00")
 
 def can_view_indicators(user) -> bool:
     return perm.is_staff(user) or perm.has_role(user, Role.broker)
+
+
+def region_scope(viewer) -> str | None:
+    """The region the viewer's dashboard opens on and its region choices (dashboard, targets)
+    stay inside: a bureau's jurisdiction (a county bureau its county, a city bureau its city
+    and the counties below); None = any region (the admin, brokers)."""
+    return perm.jurisdiction(viewer)
 
 
 # ----------------------------------------------------------------- pure aggregation

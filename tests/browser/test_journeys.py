@@ -281,6 +281,53 @@ def test_3b_bureau_amends_terminates_and_edits_events_on_a_phone(open_session, l
     assert not s.errors
 
 
+def test_3c_bureaus_pick_regions_with_the_picker_on_a_phone(open_session, live):
+    """The dashboard and the contract list open on the bureau's own region; the picker narrows
+    them (issue 17). The province bureau picks a county; the county bureau's picker is fixed."""
+    base, acc = live
+    year = date.today().year
+    s = open_session(acc["bureau"], viewport=PHONE)
+    p = s.page
+    s.go(f"/bureau/dashboard?year={year}")
+    province = p.get_by_label("地区：省")
+    province.wait_for()
+    assert province.is_disabled() and province.locator("option:checked").text_content() == "浙江省"
+    p.get_by_label("地区：市").select_option(label="嘉兴市")
+    p.get_by_label("地区：县（区）").select_option(label="嘉善县")
+    assert p.locator("#d-region").input_value() == "330421"
+    _fits_phone(s)
+    p.get_by_role("button", name="查看").click()
+    p.wait_for_url(re.compile(r"region=330421"))
+    assert "嘉善县" in p.locator("h1").inner_text()
+    assert p.get_by_label("地区：县（区）").locator("option:checked").text_content() == "嘉善县"
+
+    # the contract list: the province on any side, then the seller's city (journey 3's contract)
+    s.go("/bureau/contracts")
+    p.get_by_label("地区：省").wait_for()
+    assert p.locator("#c-region").input_value() == "330000"
+    assert p.get_by_label("地区口径").locator("option:checked").text_content().startswith("不限")
+    p.get_by_label("地区：市").select_option(label="杭州市")
+    p.get_by_label("地区口径").select_option("seller")
+    _fits_phone(s)
+    p.get_by_role("button", name="筛选").click()
+    p.wait_for_url(re.compile(r"region=330100"))
+    assert p.get_by_role("link", name=f"{year}330400000123").count() == 1
+    p.get_by_label("地区：市").select_option(label="宁波市")
+    p.get_by_role("button", name="筛选").click()
+    p.wait_for_url(re.compile(r"region=330200"))
+    assert p.get_by_role("link", name=f"{year}330400000123").count() == 0
+    assert not s.errors
+
+    county = open_session(acc["county_bureau"], viewport=PHONE)
+    county.go(f"/bureau/dashboard?year={year}")
+    cp = county.page
+    cp.get_by_label("地区：县（区）").wait_for()
+    assert all(cp.get_by_label(f"地区：{part}").is_disabled() for part in ("省", "市", "县（区）"))
+    assert cp.get_by_label("地区：县（区）").locator("option:checked").text_content() == "嘉善县"
+    assert cp.locator("#d-region").input_value() == "330421"
+    assert not county.errors
+
+
 @pytest.mark.parametrize("role,forbidden", [
     ("enterprise", ["/achievements/new", "/broker/queue", "/bureau/dashboard", "/bureau/contracts"]),
     ("university", ["/problems/new", "/my/problems", "/broker/pipeline", "/bureau/targets"]),

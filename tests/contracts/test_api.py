@@ -30,6 +30,13 @@ def test_register_list_amend_terminate_as_bureau(client, factory, login):
     assert r.json()["total"] == 1
     assert client.get("/api/contracts", params={"region": "330400"}, headers=h).json()["total"] == 0
     assert client.get("/api/contracts", params={"region": "330400", "side": "buyer"}, headers=h).json()["total"] == 1
+    # side=any: the seller, the buyer or the registering authority (登记号) inside the region
+    for region, n in (("330100", 1), ("330400", 1), ("330200", 0)):
+        assert client.get("/api/contracts", params={"region": region, "side": "any"}, headers=h).json()["total"] == n
+    r = client.get("/api/contracts", params={"region": "3301"}, headers=h)
+    assert r.status_code == 422 and "行政区划代码应为 6 位数字" in r.json()["error"]["message"]
+    r = client.get("/api/contracts", params={"region": "330100", "side": "east"}, headers=h)
+    assert r.status_code == 422 and "地区口径" in r.json()["error"]["message"]
     r = client.post(f"/api/contracts/{c['id']}/terminate", json={"reason": "合同解除"}, headers=h)
     assert r.json()["status"] == "terminated"
     assert client.get("/api/contracts", params={"status": "active"}, headers=h).json()["total"] == 0

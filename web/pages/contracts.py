@@ -257,8 +257,12 @@ def _history_entry(a) -> dict:
             "reason": a.reason, "changes": rows}
 
 
-def _contract_filters(qp) -> tuple[contracts.ContractFilters, dict]:
-    raw = {k: (qp.get(k) or "").strip() for k in ("q", "year", "region", "side", "contract_type", "status", "field")}
+def _contract_filters(qp, user) -> tuple[contracts.ContractFilters, dict]:
+    """The filters asked for; region and side not in the query start as the service says (a
+    bureau: its own jurisdiction). A region cleared in the form (region=) means no region."""
+    defaults = contracts.default_filters(user)
+    raw = {k: (qp[k] if k in qp else defaults.get(k, "")).strip()
+           for k in ("q", "year", "region", "side", "contract_type", "status", "field")}
     year = int(raw["year"]) if raw["year"].isdigit() else None
     f = contracts.ContractFilters(q=raw["q"] or None, year=year, region=raw["region"] or None,
                                   side=raw["side"] or "seller", contract_type=raw["contract_type"] or None,
@@ -268,13 +272,14 @@ def _contract_filters(qp) -> tuple[contracts.ContractFilters, dict]:
 
 @router.get("/bureau/contracts")
 def contract_list(request: Request, db: DB, user: Bureau, page: PageNo = 1):
-    f, raw = _contract_filters(request.query_params)
+    f, raw = _contract_filters(request.query_params, user)
     items, total = contracts.list_for(db, user, f, page=max(1, page), size=20)
-    query = {k: v for k, v in raw.items() if v}
+    query = {k: v for k, v in raw.items() if v or k == "region"}  # a cleared region stays cleared
     return render(request, "bureau/contracts.html", {
         "items": items, "total": total, "raw": raw, "page": page, "pages": max(1, math.ceil(total / 20)),
         "page_url": lambda p: "/bureau/contracts?" + urlencode({**query, "page": p}),
         "export_query": urlencode(query), "contract_types": ContractType.choices(),
+        "side_choices": [("any", "不限（卖方、买方或登记地）"), ("seller", "输出（卖方）"), ("buyer", "吸纳（买方）")],
         # the filter offers the labels the status column shows (plus the two that are in force)
         "status_choices": [("active", f"有效（{ContractStatus.labels_of(['registered', 'amended'])}）"),
                            *ContractStatus.choices()],
@@ -287,7 +292,7 @@ def export_contracts(request: Request, db: DB, user: Bureau, fmt: str):
 
     if fmt not in ("xlsx", "csv"):
         raise ValidationFailed("只支持 XLSX 或 CSV")
-    f, _ = _contract_filters(request.query_params)
+    f, _ = _contract_filters(request.query_params, user)
     return download(*contract_exports.export_contracts(db, user, f, fmt))
 
 

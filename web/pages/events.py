@@ -25,7 +25,7 @@ def _events(request, db, user, y, values, errors, general, status=200):
     items, total = events.list_events(db, user, year=y, size=200)
     return render(request, "bureau/events.html", {
         "items": items, "total": total, "year": y, "values": values, "errors": errors, "general": general,
-        "kinds": EventKind.choices(),
+        "kinds": EventKind.choices(), "region_within": events.region_scope(user),
     }, status_code=status)
 
 
@@ -55,10 +55,11 @@ def _event_values(ev) -> dict:
     return forms.as_form_text(v)
 
 
-def _event_form(request, ev, values, errors=None, general=None, status=200):
+def _event_form(request, user, ev, values, errors=None, general=None, status=200):
 
     return render(request, "bureau/event_form.html", {
         "ev": ev, "values": values, "errors": errors or {}, "general": general or [], "kinds": EventKind.choices(),
+        "region_within": events.region_scope(user),
     }, status_code=status)
 
 
@@ -66,7 +67,7 @@ def _event_form(request, ev, values, errors=None, general=None, status=200):
 def event_edit(request: Request, db: DB, user: Bureau, event_id: Id):
 
     ev = events.get(db, event_id)
-    return _event_form(request, ev, _event_values(ev))
+    return _event_form(request, user, ev, _event_values(ev))
 
 
 @router.post("/bureau/events/{event_id:int}/edit")
@@ -79,7 +80,7 @@ async def event_update(request: Request, db: DB, user: Bureau, event_id: Id):
     payload = {k: v if v or k in ("venue", "note") else None for k, v in values.items()}
     ev, fe = forms.submit(db, lambda: events.update(db, user, event_id, payload))
     if fe:
-        return _event_form(request, events.get(db, event_id), values, fe.fields, fe.general, status=422)
+        return _event_form(request, user, events.get(db, event_id), values, fe.fields, fe.general, status=422)
     request.session["flash"] = f"已修改对接活动“{ev.title}”"
     return RedirectResponse(f"/bureau/events?year={ev.held_on.year}", status_code=303)
 

@@ -30,7 +30,8 @@ def dashboard(request: Request, db: DB, user: Bureau, year: str | None = None, r
     r = data["s"]["region"]  # the bureau's own region when none was asked for
     query = urlencode({"year": y, **({"region": r} if r else {})})
     return render(request, "bureau/dashboard.html", {**data, "year": y, "region": r or "", "query": query,
-                                                     "home_region": user.org.region})
+                                                     "home_region": user.org.region,
+                                                     "region_within": indicators.region_scope(user)})
 
 
 # ----------------------------------------------------------------- downloads
@@ -58,7 +59,7 @@ def _targets(request, db, user, y, values, errors, general, status=200):
     choices = [(k, s.label + ("（万元）" if s.unit == "money" else "")) for k, s in indicators.INDICATORS.items()]
     return render(request, "bureau/targets.html", {
         "rows": rows, "year": y, "values": values, "errors": errors, "general": general,
-        "indicator_choices": choices,
+        "indicator_choices": choices, "region_within": indicators.region_scope(user),
     }, status_code=status)
 
 

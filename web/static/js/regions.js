@@ -2,7 +2,9 @@
    province → city → county selects (the table comes from /regions.json, served locally).
    The input keeps the submitted value; without JavaScript it stays a plain code field.
    data-region-any[="text"]: the first choice is that text or "全部地区" (filters: no region);
-   otherwise "请选择省份" (forms). */
+   otherwise "请选择省份" (forms).
+   data-region-within="330400": the choices stay inside that region (a bureau's jurisdiction, from
+   the core service): the levels down to it are fixed, the picker offers only what lies below. */
 (function () {
   var inputs = document.querySelectorAll('input[data-region-picker]');
   if (!inputs.length || !window.fetch) { return; }
@@ -18,6 +20,9 @@
 
   function build(inp, tree) {
     var any = inp.hasAttribute('data-region-any');
+    var within = inp.getAttribute('data-region-within') || '';
+    // how many levels are fixed: province 1, city 2, county (or a county-level city) 3
+    var fixed = !within ? 0 : /0000$/.test(within) ? 1 : /00$/.test(within) ? 2 : 3;
     var label = document.querySelector('label[for="' + inp.id + '"]');
     var name = label ? label.textContent.replace(/代码|（.*?）/g, '') : '地区';
     var wrap = document.createElement('div');
@@ -31,7 +36,7 @@
       wrap.appendChild(s);
       return s;
     });
-    function fill(sel, items, first) {
+    function fill(sel, items, first, i) {
       sel.textContent = '';
       var o = document.createElement('option');
       o.value = '';
@@ -43,16 +48,17 @@
         op.textContent = it[1];
         sel.appendChild(op);
       });
-      sel.disabled = !items || !items.length;
+      sel.disabled = !items || !items.length || i < fixed;
     }
     function show(code) {
+      if (within && code.indexOf(within.slice(0, [2, 4, 6][fixed - 1])) !== 0) { code = within; }
       var p = code ? find(tree, code.slice(0, 2) + '0000') : null;
-      fill(sels[0], tree, any ? (inp.getAttribute('data-region-any') || '全部地区') : '请选择省份');
+      fill(sels[0], tree, any ? (inp.getAttribute('data-region-any') || '全部地区') : '请选择省份', 0);
       sels[0].value = p ? p[0] : '';
       var c = p ? (find(p[2], code.slice(0, 4) + '00') || find(p[2], code)) : null;
-      fill(sels[1], p ? p[2] : [], p ? '全省' : '—');
+      fill(sels[1], p ? p[2] : [], p ? '全省' : '—', 1);
       sels[1].value = c ? c[0] : '';
-      fill(sels[2], c ? c[2] : [], c ? '全市' : '—');
+      fill(sels[2], c ? c[2] : [], c ? '全市' : '—', 2);
       sels[2].value = c && code !== c[0] && find(c[2], code) ? code : '';
     }
     sels.forEach(function (s, i) {
@@ -63,6 +69,7 @@
         inp.dispatchEvent(new Event('change', { bubbles: true }));
       });
     });
+    if (within && !inp.value.trim()) { inp.value = within; }
     show(inp.value.trim());
     inp.classList.add('region-code');
     inp.parentNode.insertBefore(wrap, inp);
