@@ -120,6 +120,18 @@ def _kw_schema():
     return sb.build()
 
 
+def _any_of(schema, field: str, values: list):
+    """Documents whose ``field`` holds one of ``values``: term queries, one per value (tantivy's
+    term_set_query costs ~4x more for the one or few values a filter has: 0.22 vs 0.06 ms per
+    published-only keyword query on 20k listings)."""
+    from tantivy import Occur, Query
+
+    values = list(dict.fromkeys(values))
+    if len(values) == 1:
+        return Query.term_query(schema, field, values[0])
+    return Query.boolean_query([(Occur.Should, Query.term_query(schema, field, x)) for x in values])
+
+
 def kw_text(d: IndexDoc) -> str:
     return "\n".join([d.title_tokens] * TITLE_REPEAT + [d.body_tokens] * BODY_REPEAT
                      + [d.keyword_tokens] * KEYWORDS_REPEAT)
@@ -675,12 +687,12 @@ class EmbeddedBackend(SearchBackend):
             must.append(Query.term_query(s, "kind", KIND_CODES.get(f.kind, 0) or 99))
         st = f.effective_status()
         if st:
-            must.append(Query.term_set_query(s, "status", [STATUS_CODES.get(x, 99) for x in st]))
+            must.append(_any_of(s, "status", [STATUS_CODES.get(x, 99) for x in st]))
         rr = f.region_range()
         if rr:
             must.append(Query.range_query(s, "region", tantivy.FieldType.Unsigned, rr[0], rr[1]))
         if f.maturity:
-            must.append(Query.term_set_query(s, "maturity", [MATURITY_CODES.get(x, 99) for x in f.maturity]))
+            must.append(_any_of(s, "maturity", [MATURITY_CODES.get(x, 99) for x in f.maturity]))
         if f.date_from is not None or f.date_to is not None:
             must.append(Query.range_query(s, "created", tantivy.FieldType.Float,
                                           None if f.date_from is None else float(f.date_from),
@@ -688,7 +700,7 @@ class EmbeddedBackend(SearchBackend):
                                           include_upper=f.date_to is None))
         for t, vals in (("field", f.fields), ("mode", f.modes)):
             if vals:
-                must.append(Query.term_set_query(s, "tag", [f"{t}:{x}" for x in vals]))
+                must.append(_any_of(s, "tag", [f"{t}:{x}" for x in vals]))
         clauses = [(Occur.Must, q) for q in must]
         ex = [v.rows[k] for k in f.exclude if k in v.rows]
         if ex:

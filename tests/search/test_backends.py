@@ -259,3 +259,20 @@ def test_first_touch_from_two_threads_opens_one_version(tmp_path):
             t.join()
         assert not errors
         assert len({id(v) for v in got}) == 1
+
+
+def test_keyword_filters_with_one_and_several_values(be):
+    """The keyword side applies the same filters as the dense side, for one value and for several."""
+    g = [["电池"], ["废水"], ["正极"]]
+    assert set(keys(be.keyword_search(g, Filters(), 10))) == {"achievement:1", "achievement:2", "achievement:3",
+                                                              "problem:4"}
+    assert set(keys(be.keyword_search(g, Filters(kind="problem"), 10))) == {"problem:4"}
+    assert set(keys(be.keyword_search(g, Filters(fields=["环保"]), 10))) == {"achievement:2", "achievement:3"}
+    assert set(keys(be.keyword_search(g, Filters(fields=["环保", "新能源"], kind="achievement"), 10))) == \
+        {"achievement:1", "achievement:2", "achievement:3"}
+    assert set(keys(be.keyword_search(g, Filters(maturity=["industrial"]), 10))) == {"achievement:2", "achievement:3"}
+    assert set(keys(be.keyword_search(g, Filters(maturity=["industrial", "pilot"], kind="achievement"), 10))) == \
+        {"achievement:1", "achievement:2", "achievement:3"}
+    assert set(keys(be.keyword_search(g, Filters(modes=["license", "development"]), 10))) == \
+        {"achievement:1", "problem:4"}
+    assert set(keys(be.keyword_search(g, Filters(modes=["transfer"]), 10))) == {"achievement:2"}
