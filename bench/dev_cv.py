@@ -52,12 +52,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from indexes import late as late_mod  # noqa: E402
 from indexes.analysis import Analyzer  # noqa: E402
 from indexes.backends.base import Filters  # noqa: E402
 from indexes.eval import KIND, build_index, load_jsonl, metrics_for  # noqa: E402
 from indexes.eval import grades as grades_of  # noqa: E402
 from indexes.fusion import FusionParams  # noqa: E402
-from indexes.service import rank_pool  # noqa: E402
+from indexes.service import Pool, rank_pool  # noqa: E402
 
 # ../shared/data/csl from the main checkout; from a worktree further up
 CSL_DIR = next((p / "shared" / "data" / "csl" for p in ROOT.parents
@@ -154,7 +155,7 @@ def cross_validate(queries: list[dict], grid_scores: list[np.ndarray], folds: li
     return out, chosen
 
 
-def gather_all(svc, queries: list[dict], log=print) -> dict[str, list]:
+def gather_all(svc, queries: list[dict], log=print, every: int = 30) -> dict[str, list]:
     texts = [q["text"] for q in queries]
     t0 = time.perf_counter()
     qvecs = svc.encoder.encode_queries(texts)
@@ -163,7 +164,7 @@ def gather_all(svc, queries: list[dict], log=print) -> dict[str, list]:
     for i, t in enumerate(texts):
         for m in pools:
             pools[m].append(svc.gather(t, KIND, k=K, filters=f, mode=m, qvec=qvecs[i]))
-        if (i + 1) % 30 == 0:
+        if (i + 1) % every == 0:
             log(f"  gathered {i + 1}/{len(texts)} problems ({time.perf_counter() - t0:.0f} s)")
     return pools
 
@@ -195,6 +196,131 @@ def matcher_rows(corpus: list[dict], queries: list[dict], cache: Path) -> dict:
     return out
 
 
+def memo_queries(encoder) -> None:
+    """Encode each distinct list of query texts once (semantic and hybrid gather the same
+    clauses for late interaction); the vectors are the encoder's own."""
+    encode, memo = encoder.encode_queries, {}
+
+    def encode_queries(texts):
+        key = tuple(texts)
+        if key not in memo:
+            memo[key] = encode(list(texts))
+        return memo[key]
+
+    encoder.encode_queries = encode_queries
+
+
+# -- tried: term expansion mined from the corpus (dense feedback, RM3-style) -------------
+EXPANSION_GRID = [None] + [(m, n, g) for m in (3, 5, 10) for n in (5, 10, 20) for g in (0.5, 1.0)]
+
+
+class Expander:
+    """Lay words -> the corpus's technical terms, per query, from the corpus itself: the terms
+    shared by the query's ``m`` best dense (late-interaction) candidates, weighted by how many
+    of them contain the term times its IDF (in at least 2 listings, not already in the query),
+    the best ``n`` of them searched with BM25; each candidate's BM25 score becomes
+    ``bm25(query) + g * bm25(expansion terms)``, within the candidate pool (whose dense and
+    late-interaction scores are known). Nothing is taken from the problems' relevance labels."""
+
+    def __init__(self, svc, filters):
+        self.svc, self.f = svc, filters
+        self._terms: dict = {}
+        self._search: dict = {}
+        self.n_docs = len(svc.backend.hashes())
+
+    def doc_terms(self, key: str) -> set[str]:
+        if key not in self._terms:
+            d = self.svc.backend.get_docs([key]).get(key) or {}
+            text = " ".join([d.get("title", ""), d.get("text", ""), " ".join(d.get("keywords") or [])])
+            self._terms[key] = {t for t in self.svc.analyzer.tokens(text) if len(t) >= 2}
+        return self._terms[key]
+
+    def expand(self, qi: int, text: str, pool, m: int, n: int) -> list[tuple[str, float]]:
+        ck = (qi, m, n)
+        if ck in self._search:
+            return self._search[ck]
+        keys, cos, smax, sli = pool.late
+        p = FusionParams()
+        ls = dict(zip(keys, late_mod.late_scores(cos, smax, sli, p.late_a, p.late_b)))
+        have = [k for k, _ in pool.dense]
+        top = sorted(have, key=lambda k: (-ls[k], k))[:m]
+        qterms = set(self.svc.analyzer.query(text).terms)
+        count: dict[str, int] = {}
+        for k in top:
+            for t in self.doc_terms(k) - qterms:
+                count[t] = count.get(t, 0) + 1
+        df = self.svc.backend.term_counts(list(count))
+        w = {t: c * np.log((self.n_docs + 1) / (df.get(t, 0) + 0.5)) for t, c in count.items() if df.get(t, 0) >= 2}
+        terms = sorted(w, key=lambda t: (-w[t], t))[:n]
+        hits = self.svc.backend.keyword_search([[t] for t in terms], self.f, 200) if terms else []
+        self._search[ck] = hits
+        return hits
+
+    def pool(self, qi: int, text: str, pool, cfg):
+        if cfg is None or pool.late is None:
+            return pool
+        m, n, g = cfg
+        keys, cos = pool.late[0], pool.late[1]
+        pooled = dict(zip(keys, cos))
+        bm = dict(pool.bm25)
+        for k, sc in self.expand(qi, text, pool, m, n):
+            if k in pooled:
+                bm[k] = bm.get(k, 0.0) + g * sc
+        bm25 = sorted(bm.items(), key=lambda x: (-x[1], x[0]))[:max(len(pool.bm25), 100)]
+        have = {k for k, _ in pool.dense}
+        lookup = {k: float(pooled[k]) for k, _ in bm25 if k not in have}
+        groups = self.svc.analyzer.query(text).groups
+        cov = self.svc.backend.keyword_coverage(groups, bm25[0][0]) if bm25 and groups else None
+        return Pool(pool.mode, pool.dense, bm25, lookup, cov, pool.late)
+
+
+def expansion_scores(sc: "Scorer", exp: Expander, cfg) -> np.ndarray:
+    out = np.zeros((len(sc.queries), 2))
+    for i, (q, pool) in enumerate(zip(sc.queries, sc.pools["hybrid"])):
+        ranked = [c.id for c in rank_pool(exp.pool(i, q["text"], pool, cfg), FusionParams(), K)]
+        m = metrics_for(ranked, sc.grades[i])
+        out[i] = m["MRR@10"], m["Recall@10"]
+    return out
+
+
+def known_item_rows(encoder, cache: Path, csl_dir: Path, expansion=None, log=print) -> dict:
+    """bench/search_quality.py's known-item tasks (keywords->doc, title->abstract), shipped
+    configuration and late interaction off, from one retrieval per query and mode."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from search_quality import tasks
+
+    from indexes.encoders import EmbeddingCache
+
+    rows = load_jsonl(csl_dir / "csl_dev.jsonl")
+    out = {}
+    for name, (corpus, queries) in tasks(rows).items():
+        if name == "topical":
+            continue
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="techmatch-devcv-") as tmp:
+            svc = build_index(corpus, Path(tmp) / "index", encoder, EmbeddingCache(cache),
+                              analyzer=Analyzer(Path(tmp) / "jieba"), fusion=FusionParams())
+            log(f"{name}: indexed {len(corpus)} in {time.perf_counter() - t0:.0f} s "
+                f"({svc.embedder.encoded} chunks, {svc.embedder.encoded_sentences} sentences encoded)")
+            pools = gather_all(svc, queries, log=log, every=250)
+            sc = Scorer(svc, queries, pools)
+            shipped = FusionParams()
+            r = {"keyword": sc.per_query("keyword", shipped),
+                 "semantic, late off": sc.per_query("semantic", replace(shipped, late=False)),
+                 "semantic (shipped)": sc.per_query("semantic", shipped),
+                 "hybrid, late off": sc.per_query("hybrid", replace(shipped, late=False)),
+                 "hybrid (shipped)": sc.per_query("hybrid", shipped)}
+            if expansion is not None:
+                exp = Expander(svc, Filters(published_only=False))
+                r[f"hybrid + expansion {expansion}"] = expansion_scores(sc, exp, expansion)
+            out[name] = {k: {"MRR@10": round(float(v[:, 0].mean()), 4), "Recall@10": round(float(v[:, 1].mean()), 4)}
+                         for k, v in r.items()}
+            out[name]["_queries"] = len(queries)
+            out[name]["_seconds"] = round(time.perf_counter() - t0, 1)
+            svc.backend.close()
+    return out
+
+
 def cell(s: dict) -> str:
     return f"{s['MRR@10']:.3f} ({s['Recall@10']:.3f})"
 
@@ -207,6 +333,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--matcher", action="store_true", help="add the matcher rows (a second index)")
     ap.add_argument("--check", action="store_true", help="check rank_pool against retrieve")
+    ap.add_argument("--known-item", action="store_true",
+                    help="also bench/search_quality.py's keywords->doc and title->abstract (1,000 queries each)")
+    ap.add_argument("--expansion", action="store_true",
+                    help="also the corpus-mined term expansion that was tried (CV over EXPANSION_GRID)")
     ap.add_argument("--json", help="write the results here too")
     ap.add_argument("--limit", type=int, default=0,
                     help="smoke test: the first N papers and the problems whose papers are all among them")
@@ -223,6 +353,7 @@ def main(argv=None) -> dict:
     load0 = os.getloadavg()
     t0 = time.perf_counter()
     encoder = get_encoder(get_settings())
+    memo_queries(encoder)
     report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
                     "load_average_start": [round(x, 2) for x in load0], "encoder": encoder.model_id,
                     "corpus": len(corpus), "queries": len(queries), "folds": a.folds, "seed": a.seed}
@@ -268,6 +399,21 @@ def main(argv=None) -> dict:
             rows[name.replace("CV", "best on all 90 (optimistic)", 1)] = summary(queries, scores[full_best])
             chosen[name.replace("CV", "best on all 90 (optimistic)", 1)] = [short(grid[full_best])]
         report["grid_seconds"] = round(time.perf_counter() - t2, 1)
+        if a.expansion:
+            t4 = time.perf_counter()
+            exp = Expander(svc, Filters(published_only=False))
+            scores = [expansion_scores(sc, exp, cfg) for cfg in EXPANSION_GRID]
+            per, best = cross_validate(queries, scores, folds)
+            name = f"hybrid + late + corpus-mined expansion, CV ({len(EXPANSION_GRID)} configs incl. none)"
+            rows[name] = summary(queries, per)
+            chosen[name] = [EXPANSION_GRID[j] for j in best]
+            full_best = max(range(len(scores)), key=lambda j: (round(scores[j][:, 0].mean(), 9),
+                                                               round(scores[j][:, 1].mean(), 9), -j))
+            rows["hybrid + late + expansion, best on all 90 (optimistic)"] = summary(queries, scores[full_best])
+            chosen["hybrid + late + expansion, best on all 90 (optimistic)"] = [EXPANSION_GRID[full_best]]
+            picked = [c for c in chosen[name] if c is not None]
+            report["expansion_for_known_item"] = max(set(picked), key=picked.count) if picked else None
+            report["expansion_seconds"] = round(time.perf_counter() - t4, 1)
         svc.backend.close()
     if a.matcher:
         t3 = time.perf_counter()
@@ -275,6 +421,9 @@ def main(argv=None) -> dict:
         rows["hybrid (matcher.eval's run)"] = m["hybrid"]
         rows["matcher, shipped"] = m["matcher"]
         report["matcher_seconds"] = round(time.perf_counter() - t3, 1)
+    if a.known_item:
+        report["known_item"] = known_item_rows(encoder, Path(a.cache), Path(a.csl_dir),
+                                               expansion=report.get("expansion_for_known_item"))
     report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     report["seconds"] = round(time.perf_counter() - t0, 1)
     report["rows"] = rows
@@ -289,6 +438,9 @@ def main(argv=None) -> dict:
     print("\nconfigurations chosen per fold:")
     for name, c in chosen.items():
         print(f"  {name}: {json.dumps(c)}")
+    for task, r in report.get("known_item", {}).items():
+        print(f"\n{task} ({r['_queries']} queries, {r['_seconds']} s): " + "; ".join(
+            f"{k} {v['MRR@10']:.4f} ({v['Recall@10']:.4f})" for k, v in r.items() if not k.startswith("_")))
     if a.json:
         Path(a.json).write_text(json.dumps(report, ensure_ascii=False, indent=1))
     return report
