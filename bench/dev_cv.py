@@ -371,6 +371,11 @@ def dev_table(a, corpus: list[dict], queries: list[dict], encoder, report: dict)
             per, best = cross_validate(queries, scores, folds)
             rows[name] = summary(queries, per)
             chosen[name] = [short(grid[j]) for j in best]
+            if a.seeds:   # how much the CV estimate moves with the fold assignment alone
+                report.setdefault("cv_by_seed", {})[name] = {
+                    str(sd): {s: v["MRR@10"] for s, v in
+                              summary(queries, cross_validate(queries, scores, folds_of(queries, a.folds, sd))[0]).items()}
+                    for sd in range(a.seeds)}
             full_best = max(range(len(grid)), key=lambda j: (round(scores[j][:, 0].mean(), 9),
                                                              round(scores[j][:, 1].mean(), 9), -j))
             rows[name.replace("CV", "best on all 90 (optimistic)", 1)] = summary(queries, scores[full_best])
@@ -411,6 +416,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--cache", default=str(CACHE))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--seeds", type=int, default=0, help="also the CV MRR@10 with fold seeds 0..N-1")
     ap.add_argument("--matcher", action="store_true", help="add the matcher rows (a second index)")
     ap.add_argument("--check", action="store_true", help="check rank_pool against retrieve")
     ap.add_argument("--known-item", action="store_true",
@@ -459,6 +465,10 @@ def main(argv=None) -> dict:
         print("\nconfigurations chosen per fold:")
     for name, c in chosen.items():
         print(f"  {name}: {json.dumps(c)}")
+    for name, by in report.get("cv_by_seed", {}).items():
+        v = {s: [x[s] for x in by.values()] for s in SUBSETS}
+        print(f"\nCV MRR@10 over fold seeds 0..{len(by) - 1}, {name}: " + "; ".join(
+            f"{s} {np.mean(x):.3f} (min {min(x):.3f}, max {max(x):.3f})" for s, x in v.items()))
     for task, r in report.get("known_item", {}).items():
         print(f"\n{task} ({r['_queries']} queries, {r['_seconds']} s): " + "; ".join(
             f"{k} {v['MRR@10']:.4f} ({v['Recall@10']:.4f})" for k, v in r.items() if not k.startswith("_")))
