@@ -88,6 +88,45 @@ class SearchResults:
         return asdict(self)
 
 
+@dataclass
+class Pool:
+    """One query's retriever outputs (:meth:`SearchService.gather`): the dense list (pooled
+    cosine, best first), the BM25 list, the pooled cosine of keyword-only candidates, the
+    keyword leader's lexical coverage and, when late interaction is on, its features
+    ``(keys, pooled cosine, smax, sli)`` over the candidate pool. Ranking it with some
+    :class:`FusionParams` (:func:`rank_pool`) needs no index, encoder or cache."""
+    mode: str
+    dense: list[tuple[str, float]]
+    bm25: list[tuple[str, float]]
+    lookup: dict[str, float] = field(default_factory=dict)
+    coverage: float | None = None
+    late: tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+def rank_pool(pool: Pool, params: FusionParams, k: int) -> list[Candidate]:
+    """The ranking :meth:`SearchService.retrieve` returns, from a gathered pool. Late
+    interaction applies when ``params.late`` and the pool carries its features."""
+    if pool.mode == "keyword":
+        return single(pool.bm25[:k], "bm25")
+    if not (params.late and pool.late is not None):
+        if pool.mode == "semantic":
+            return single(pool.dense[:k], "dense")
+        return fuse(pool.dense, pool.bm25, pool.lookup, params, coverage=pool.coverage)[:k]
+    keys, cos, smax, sli = pool.late
+    score = late.late_scores(cos, smax, sli, params.late_a, params.late_b) if keys else []
+    ls = {key: float(x) for key, x in zip(keys, score)}
+    pooled = {key: float(c) for key, c in zip(keys, cos)}
+    if pool.mode == "semantic":
+        order = sorted(pooled, key=lambda key: (-ls[key], key))[:k]
+        return [Candidate(key, dense=pooled[key], dense_rank=r, fused=ls[key]) for r, key in enumerate(order, 1)]
+    have = {key for key, _ in pool.dense}
+    dense_late = sorted(((key, ls[key]) for key in have), key=lambda x: (-x[1], x[0]))
+    out = fuse(dense_late, pool.bm25, {key: ls[key] for key in pool.lookup}, params, coverage=pool.coverage)[:k]
+    for c in out:   # features and the relevance floor read the pooled cosine
+        c.dense = pooled.get(c.key)
+    return out
+
+
 def _ts(v) -> float | None:
     if v is None:
         return None
@@ -139,16 +178,16 @@ class SearchService:
         embedding cache to keep the sentence vectors in."""
         return bool(self.fusion.late and self.cache is not None)
 
-    def late_scores(self, query_text: str, qvec: np.ndarray, pooled: dict[str, float]) -> dict[str, float]:
-        """Dense ranking scores of the candidates ``pooled`` (key -> pooled cosine), with
-        sentence-level late interaction (indexes/late.py)."""
+    def late_features(self, query_text: str, qvec: np.ndarray,
+                      pooled: dict[str, float]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """(keys, pooled cosine, smax, sli) of the candidates ``pooled`` (key -> pooled cosine):
+        the inputs of sentence-level late interaction (indexes/late.py), before its weights."""
         keys = list(pooled)
+        cos = np.array([pooled[k] for k in keys], np.float64)
         if not keys:
-            return {}
+            return keys, cos, cos.copy(), cos.copy()
         docs = self.backend.get_docs(keys)
         sents = {k: late.sentences(docs[k].get("title", ""), docs[k].get("text", "")) for k in keys if k in docs}
-        from indexes.encoders import text_sha
-
         model = self.encoder_id()
         shas = {t: text_sha(t) for ss in sents.values() for t in ss}
         found = self.cache.get_many(model, list(set(shas.values()))) if shas else {}
@@ -157,8 +196,15 @@ class SearchService:
             vs = [found[shas[t]] for t in sents.get(k, []) if shas[t] in found]
             sent_vecs.append(np.vstack(vs).astype(np.float32) if vs else None)
         clause_vecs = self.encoder.encode_queries(late.clauses(query_text))
-        cos = np.array([pooled[k] for k in keys], np.float64)
         smax, sli = late.interaction(np.asarray(qvec, np.float32), clause_vecs, sent_vecs, cos)
+        return keys, cos, smax, sli
+
+    def late_scores(self, query_text: str, qvec: np.ndarray, pooled: dict[str, float]) -> dict[str, float]:
+        """Dense ranking scores of the candidates ``pooled`` (key -> pooled cosine), with
+        sentence-level late interaction (indexes/late.py)."""
+        keys, cos, smax, sli = self.late_features(query_text, qvec, pooled)
+        if not keys:
+            return {}
         score = late.late_scores(cos, smax, sli, self.fusion.late_a, self.fusion.late_b)
         return {k: float(x) for k, x in zip(keys, score)}
 
@@ -361,14 +407,24 @@ class SearchService:
         sentences, when ``query_text`` is not that text (the matcher's key-term query).
 
         Each Candidate has ``dense`` (cosine, computed for every candidate in hybrid
-        mode), ``bm25`` (0 when no query term matches), their ranks and ``fused``."""
+        mode), ``bm25`` (0 when no query term matches), their ranks and ``fused``.
+        The same as ``rank_pool(self.gather(...), self.fusion, k)``."""
+        pool = self.gather(query_text, kind, k, filters, mode, qvec, published_only, late_text)
+        return rank_pool(pool, self.fusion, k)
+
+    def gather(self, query_text: str, kind: str | None = None, k: int = 100,
+               filters: Filters | None = None, mode: str = "hybrid",
+               qvec: np.ndarray | None = None, published_only: bool | None = None,
+               late_text: str | None = None) -> "Pool":
+        """What the retrievers return for a query, before any fusion or late-interaction
+        weight applies (:func:`rank_pool` ranks it); arguments as :meth:`retrieve`."""
         f = _filters(filters, kind, published_only)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         depth = max(k, CANDIDATES)
         groups = self.analyzer.query(query_text).groups if mode != "semantic" else []
         if mode == "keyword":
-            return single(self.backend.keyword_search(groups, f, k), "bm25")
+            return Pool(mode, [], self.backend.keyword_search(groups, f, k))
         if mode == "hybrid" and groups:
             # BM25 (SQLite / ES I/O) runs in a worker thread while the query is encoded and
             # the dense scan runs here: both release the GIL.
@@ -378,25 +434,14 @@ class SearchService:
         use_late = self.late_interaction
         dense = self.backend.vector_search(qvec, f, depth if (mode == "hybrid" or use_late) else k)
         if mode == "semantic":
-            if not use_late:
-                return single(dense, "dense")
-            pooled = dict(dense)
-            ls = self.late_scores(late_text or query_text, qvec, pooled)
-            order = sorted(pooled, key=lambda key: (-ls[key], key))[:k]
-            return [Candidate(key, dense=pooled[key], dense_rank=r, fused=ls[key]) for r, key in enumerate(order, 1)]
+            feats = self.late_features(late_text or query_text, qvec, dict(dense)) if use_late else None
+            return Pool(mode, dense, [], late=feats)
         bm25 = fut.result() if groups else []
         have = {key for key, _ in dense}
         lookup = self.backend.dense_scores(qvec, [key for key, _ in bm25 if key not in have])
         coverage = self.backend.keyword_coverage(groups, bm25[0][0]) if bm25 else None
-        if not use_late:
-            return fuse(dense, bm25, lookup, self.fusion, coverage=coverage)[:k]
-        pooled = {**dict(dense), **lookup}
-        ls = self.late_scores(late_text or query_text, qvec, pooled)
-        dense_late = sorted(((key, ls[key]) for key in have), key=lambda x: (-x[1], x[0]))
-        out = fuse(dense_late, bm25, {key: ls[key] for key in lookup}, self.fusion, coverage=coverage)[:k]
-        for c in out:   # features and the relevance floor read the pooled cosine
-            c.dense = pooled.get(c.key)
-        return out
+        feats = self.late_features(late_text or query_text, qvec, {**dict(dense), **lookup}) if use_late else None
+        return Pool(mode, dense, bm25, lookup, coverage, feats)
 
     def get_vector(self, kind: str, listing_id) -> np.ndarray | None:
         return self.backend.get_vectors([doc_key(kind, listing_id)]).get(doc_key(kind, listing_id))
