@@ -25,6 +25,7 @@ def warm_up() -> float:
     svc = get_search_service()
     svc.analyzer.tokens(SAMPLE)          # jieba dictionary, user words, synonyms
     svc.encode_query(SAMPLE)             # the encoder's weights
+    svc.search(SAMPLE, size=1)           # the index: rows' filter arrays, keyword searcher, IVF
     explain._idf()                       # jieba's IDF table (matching, explanations)
     load()                               # the scoring model
     return time.perf_counter() - t0
