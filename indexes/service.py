@@ -173,6 +173,7 @@ class SearchService:
         self._embedder: PassageEmbedder | None = None
         self.query_cache_hits = 0
         self._sentences = SentenceMatrices()
+        self._tl = threading.local()  # per search: the keyword coverage already computed
 
     @property
     def late_interaction(self) -> bool:
@@ -448,7 +449,7 @@ class SearchService:
         bm25 = fut.result() if groups else []
         have = {key for key, _ in dense}
         lookup = self.backend.dense_scores(qvec, [key for key, _ in bm25 if key not in have])
-        coverage = self.backend.keyword_coverage(groups, bm25[0][0]) if bm25 else None
+        coverage = self._keyword_coverage(groups, bm25[0][0]) if bm25 else None
         if not use_late:
             return fuse(dense, bm25, lookup, self.fusion, coverage=coverage)[:k]
         pooled = {**dict(dense), **lookup}
@@ -480,9 +481,14 @@ class SearchService:
             return self.browse(kind, filters, page, size, published_only=published_only, mode=mode, t0=t0)
         qterms = self.analyzer.query(query)
         terms = qterms.terms
-        cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
-                              mode=mode, published_only=published_only)
-        if cands and mode != "keyword" and not self.relevant(qterms.groups, cands):
+        self._tl.coverage = {}
+        try:
+            cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
+                                  mode=mode, published_only=published_only)
+            relevant = not cands or mode == "keyword" or self.relevant(qterms.groups, cands)
+        finally:
+            self._tl.coverage = None
+        if not relevant:
             return SearchResults(query=query, mode=mode, total=0, page=page, size=size, hits=[], facets={},
                                  terms=terms, took_ms=round((time.perf_counter() - t0) * 1000, 2),
                                  relevant=False, suggestions=self.broader_terms(qterms.groups))
@@ -502,8 +508,19 @@ class SearchService:
             return True
         best_cos = max((c.dense for c in cands if c.dense is not None), default=None)
         kw = max((c for c in cands if c.bm25 > 0), key=lambda c: c.bm25, default=None)
-        coverage = self.backend.keyword_coverage(groups, kw.key) if kw is not None and groups else None
+        coverage = self._keyword_coverage(groups, kw.key) if kw is not None and groups else None
         return relevant_evidence(best_cos, coverage, cal)
+
+    def _keyword_coverage(self, groups: list[list[str]], key: str) -> float | None:
+        """backend.keyword_coverage, asked once per search for a (query, listing): the fusion
+        and the relevance floor both want the keyword leader's."""
+        memo = getattr(self._tl, "coverage", None)
+        if memo is None:
+            return self.backend.keyword_coverage(groups, key)
+        k = (tuple(tuple(g) for g in groups), key)
+        if k not in memo:
+            memo[k] = self.backend.keyword_coverage(groups, key)
+        return memo[k]
 
     def broader_terms(self, groups: list[list[str]], limit: int = 5) -> list[str]:
         """Words of the query that listings do use, the most widely used first (a broader search

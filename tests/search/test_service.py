@@ -251,3 +251,15 @@ def test_late_interaction_keeps_sentence_matrices_in_memory(service, monkeypatch
     assert reads, "the edited listing's sentences are read from the embedding cache"
     m = service._sentences.get("achievement:1", service.encoder_id(), doc.title, doc.text)
     assert m is not None and m.shape[0] == len(late.sentences(doc.title, doc.text))
+
+
+def test_hybrid_search_asks_the_keyword_leaders_coverage_once(service, monkeypatch):
+    """The fusion and the relevance floor both read the keyword leader's coverage: one lookup."""
+    calls = []
+    real = service.backend.keyword_coverage
+    monkeypatch.setattr(service.backend, "keyword_coverage", lambda g, k: calls.append(k) or real(g, k))
+    res = service.search("锂电池正极材料", mode="hybrid")
+    assert res.hits and res.relevant
+    assert len(calls) == 1, calls
+    service.retrieve("锂电池正极材料", mode="hybrid")  # the matcher's entry point: no memo left over
+    assert len(calls) == 2
