@@ -88,8 +88,14 @@ def serve(
     if worker and mode(s) == "local":
         # background work never runs in the web process: a local worker takes it, at a lower
         # CPU priority, and it stops by itself if this process goes away without stopping it
+        env = dict(os.environ)
+        if worker_nice and "encoder_threads" not in s.model_fields_set:
+            # one encoder thread: at a lower priority, the second OpenMP thread of each encoding
+            # waits for a core the web process holds, and the whole encoding waits at its barrier
+            # (bench/README.md: 1.2 encodings/s with two threads, 35 with one, beside a busy core)
+            env["TECHMATCH_ENCODER_THREADS"] = "1"
         proc = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", f"--nice={worker_nice}",
-                                 f"--parent-pid={os.getpid()}"])
+                                 f"--parent-pid={os.getpid()}"], env=env)
         console.print(f"后台任务进程已启动（pid {proc.pid}，nice {worker_nice}）")
     console.print(f"techmatch 运行于 http://{host or s.host}:{port or s.port}")
     # uvicorn handles SIGTERM itself, then re-raises it with the handler it found: this one, so

@@ -113,6 +113,9 @@ def test_serve_stopped_by_sigterm_stops_its_worker(tmp_path):
         assert len(workers) == 1, workers
         base = os.getpriority(os.PRIO_PROCESS, os.getpid())
         assert _wait(lambda: os.getpriority(os.PRIO_PROCESS, workers[0]) == base + 5, 60)
+        # a niced worker encodes with one thread unless the settings say otherwise
+        env = Path(f"/proc/{workers[0]}/environ").read_bytes().split(b"\0")
+        assert b"TECHMATCH_ENCODER_THREADS=1" in env
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=60)
         assert _wait(lambda: _gone(workers[0]), 30), (tmp_path / "serve.log").read_text()[-3000:]
