@@ -52,6 +52,15 @@ def demo(
     loader.load_all(console=console, index=not skip_index, compute_matches=compute_matches)
 
 
+#: the local worker's CPU priority when ``techmatch serve`` starts it (nice 10: the web process's
+#: requests take the cores first; the background work takes what they leave, and all of it when idle)
+LOCAL_WORKER_NICE = 10
+
+
+def _exit_on_sigterm(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(
@@ -59,23 +68,40 @@ def serve(
     port: Annotated[int | None, typer.Option(help="端口（默认 8000，即 TECHMATCH_PORT）")] = None,
     reload: Annotated[bool, typer.Option(help="代码修改后自动重启（开发用）")] = False,
     worker: Annotated[bool, typer.Option(help="未配置消息队列时，同时启动本地后台任务进程（索引、撮合、采集）")] = True,
+    worker_nice: Annotated[int, typer.Option(
+        help="本地后台任务进程的 CPU 优先级（nice 值，0–19，越大越让着网页请求）")] = LOCAL_WORKER_NICE,
 ) -> None:
     """启动网站与 API（默认 http://127.0.0.1:8000，API 文档 /api/docs）。"""
     import os
+    import signal
     import subprocess
 
     import uvicorn
 
     from core.celery_app import mode
 
+    if not 0 <= worker_nice <= 19:
+        fail("--worker-nice 应在 0 到 19 之间")
     os.environ.setdefault("TECHMATCH_WARMUP", "1")  # api.warmup: load models in the background
     s = settings_mod.get_settings()
     proc = None
     if worker and mode(s) == "local":
-        # background work never runs in the web process: a local worker takes it
-        proc = subprocess.Popen([sys.executable, "-m", "core.cli", "worker"])
-        console.print(f"后台任务进程已启动（pid {proc.pid}）")
+        # background work never runs in the web process: a local worker takes it, at a lower
+        # CPU priority, and it stops by itself if this process goes away without stopping it
+        env = dict(os.environ)
+        if worker_nice and "encoder_threads" not in s.model_fields_set:
+            # one encoder thread: at a lower priority, the second OpenMP thread of each encoding
+            # waits for a core the web process holds, and the whole encoding waits at its barrier
+            # (bench/README.md: 1.2 encodings/s with two threads, 35 with one, beside a busy core)
+            env["TECHMATCH_ENCODER_THREADS"] = "1"
+        proc = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", f"--nice={worker_nice}",
+                                 f"--parent-pid={os.getpid()}"], env=env)
+        console.print(f"后台任务进程已启动（pid {proc.pid}，nice {worker_nice}）")
     console.print(f"techmatch 运行于 http://{host or s.host}:{port or s.port}")
+    # uvicorn handles SIGTERM itself, then re-raises it with the handler it found: this one, so
+    # that the ``finally`` below runs and stops the worker (the default handler would end this
+    # process at once and leave the worker running on its own)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, reload=reload)
     finally:
@@ -87,14 +113,41 @@ def serve(
                 proc.kill()
 
 
+def _watch_parent(parent_pid: int, interval: float = 1.0) -> None:
+    """Warm shutdown (SIGTERM to this process) once ``parent_pid`` is no longer the parent:
+    the ``techmatch serve`` that started this worker was killed without stopping it."""
+    import os
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="techmatch-parent-watch", daemon=True).start()
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def worker(ctx: typer.Context, concurrency: int = 1, loglevel: str = "INFO") -> None:
+def worker(ctx: typer.Context, concurrency: int = 1, loglevel: str = "INFO",
+           nice: Annotated[int, typer.Option(help="降低本进程的 CPU 优先级（nice 增量，0–19）")] = 0,
+           parent_pid: Annotated[int | None, typer.Option(
+               help="该进程退出后本进程随之停止（techmatch serve 启动时使用）")] = None) -> None:
     """启动后台任务进程（Celery worker）：未配置消息队列时使用数据目录下的本地队列。"""
+    import os
+
     from core.celery_app import configure, mode
 
     m = mode()
     if m == "eager":
         fail("TECHMATCH_CELERY_EAGER 已开启：任务在调用进程内执行，无需 worker")
+    if not 0 <= nice <= 19:
+        fail("--nice 应在 0 到 19 之间")
+    if nice:
+        os.nice(nice)
+    if parent_pid:
+        _watch_parent(parent_pid)
     celery = configure()
     args = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
     if m == "local":  # one process on the data dir: the index has one writer anyway

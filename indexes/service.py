@@ -157,6 +157,46 @@ def listing_doc(kind: str, obj, attachment_texts: Iterable[str] = ()) -> IndexDo
     )
 
 
+class SentenceMatrices:
+    """In-memory LRU of listings' sentence-vector matrices for late interaction, keyed by the
+    listing's key and checked against the model, title and text it was built from (an edited
+    listing misses and is read again). Bounded by the bytes of the matrices held."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
+        from collections import OrderedDict
+
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, tuple[str, str, str, np.ndarray]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: str, model: str, title: str, text: str) -> np.ndarray | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != model or item[1] != title or item[2] != text:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item[3]
+
+    def put(self, key: str, model: str, title: str, text: str, matrix: np.ndarray) -> None:
+        matrix.setflags(write=False)  # shared by concurrent searches
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[3].nbytes
+            self._items[key] = (model, title, text, matrix)
+            self._bytes += matrix.nbytes
+            while self._bytes > self.max_bytes and self._items:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= dropped[3].nbytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class SearchService:
     def __init__(self, backend: SearchBackend, analyzer: Analyzer,
                  encoder: Encoder | Callable[[], Encoder], cache: EmbeddingCache | None,
@@ -171,6 +211,8 @@ class SearchService:
         self.fusion = fusion or FusionParams()
         self._embedder: PassageEmbedder | None = None
         self.query_cache_hits = 0
+        self._sentences = SentenceMatrices()
+        self._tl = threading.local()  # per search: the keyword coverage already computed
 
     @property
     def late_interaction(self) -> bool:
@@ -187,14 +229,7 @@ class SearchService:
         if not keys:
             return keys, cos, cos.copy(), cos.copy()
         docs = self.backend.get_docs(keys)
-        sents = {k: late.sentences(docs[k].get("title", ""), docs[k].get("text", "")) for k in keys if k in docs}
-        model = self.encoder_id()
-        shas = {t: text_sha(t) for ss in sents.values() for t in ss}
-        found = self.cache.get_many(model, list(set(shas.values()))) if shas else {}
-        sent_vecs = []
-        for k in keys:
-            vs = [found[shas[t]] for t in sents.get(k, []) if shas[t] in found]
-            sent_vecs.append(np.vstack(vs).astype(np.float32) if vs else None)
+        sent_vecs = self.sentence_vectors(keys, docs)
         clause_vecs = self.encoder.encode_queries(late.clauses(query_text))
         smax, sli = late.interaction(np.asarray(qvec, np.float32), clause_vecs, sent_vecs, cos)
         return keys, cos, smax, sli
@@ -207,6 +242,35 @@ class SearchService:
             return {}
         score = late.late_scores(cos, smax, sli, self.fusion.late_a, self.fusion.late_b)
         return {k: float(x) for k, x in zip(keys, score)}
+
+    def sentence_vectors(self, keys: list[str], docs: dict[str, dict]) -> list[np.ndarray | None]:
+        """Each candidate's sentence vectors (rows: :func:`late.sentences` of its title and
+        text, those in the embedding cache), None when it has none. A listing's matrix is kept
+        in memory (:class:`SentenceMatrices`) while its title and text stay the same, so a
+        search reads the embedding cache only for listings it has not seen yet."""
+        model = self.encoder_id()
+        out: dict[str, np.ndarray | None] = {}
+        todo: dict[str, list[str]] = {}
+        for k in keys:
+            d = docs.get(k)
+            if d is None:
+                continue
+            title, text = d.get("title", ""), d.get("text", "")
+            hit = self._sentences.get(k, model, title, text)
+            if hit is not None:
+                out[k] = hit
+            else:
+                todo[k] = late.sentences(title, text)
+        if todo:
+            shas = {t: text_sha(t) for ss in todo.values() for t in ss}
+            found = self.cache.get_many(model, list(set(shas.values()))) if shas else {}
+            for k, ss in todo.items():
+                vs = [found[shas[t]] for t in ss if shas[t] in found]
+                m = np.vstack(vs).astype(np.float32) if vs else None
+                out[k] = m
+                if m is not None and len(vs) == len(ss):  # complete: the worker wrote them all
+                    self._sentences.put(k, model, docs[k].get("title", ""), docs[k].get("text", ""), m)
+        return [out.get(k) for k in keys]
 
     # -- encoder (lazy: keyword-only processes never load the model) -----------
     @property
@@ -439,7 +503,7 @@ class SearchService:
         bm25 = fut.result() if groups else []
         have = {key for key, _ in dense}
         lookup = self.backend.dense_scores(qvec, [key for key, _ in bm25 if key not in have])
-        coverage = self.backend.keyword_coverage(groups, bm25[0][0]) if bm25 else None
+        coverage = self._keyword_coverage(groups, bm25[0][0]) if bm25 else None
         feats = self.late_features(late_text or query_text, qvec, {**dict(dense), **lookup}) if use_late else None
         return Pool(mode, dense, bm25, lookup, coverage, feats)
 
@@ -464,9 +528,14 @@ class SearchService:
             return self.browse(kind, filters, page, size, published_only=published_only, mode=mode, t0=t0)
         qterms = self.analyzer.query(query)
         terms = qterms.terms
-        cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
-                              mode=mode, published_only=published_only)
-        if cands and mode != "keyword" and not self.relevant(qterms.groups, cands):
+        self._tl.coverage = {}
+        try:
+            cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
+                                  mode=mode, published_only=published_only)
+            relevant = not cands or mode == "keyword" or self.relevant(qterms.groups, cands)
+        finally:
+            self._tl.coverage = None
+        if not relevant:
             return SearchResults(query=query, mode=mode, total=0, page=page, size=size, hits=[], facets={},
                                  terms=terms, took_ms=round((time.perf_counter() - t0) * 1000, 2),
                                  relevant=False, suggestions=self.broader_terms(qterms.groups))
@@ -486,8 +555,19 @@ class SearchService:
             return True
         best_cos = max((c.dense for c in cands if c.dense is not None), default=None)
         kw = max((c for c in cands if c.bm25 > 0), key=lambda c: c.bm25, default=None)
-        coverage = self.backend.keyword_coverage(groups, kw.key) if kw is not None and groups else None
+        coverage = self._keyword_coverage(groups, kw.key) if kw is not None and groups else None
         return relevant_evidence(best_cos, coverage, cal)
+
+    def _keyword_coverage(self, groups: list[list[str]], key: str) -> float | None:
+        """backend.keyword_coverage, asked once per search for a (query, listing): the fusion
+        and the relevance floor both want the keyword leader's."""
+        memo = getattr(self._tl, "coverage", None)
+        if memo is None:
+            return self.backend.keyword_coverage(groups, key)
+        k = (tuple(tuple(g) for g in groups), key)
+        if k not in memo:
+            memo[k] = self.backend.keyword_coverage(groups, key)
+        return memo[k]
 
     def broader_terms(self, groups: list[list[str]], limit: int = 5) -> list[str]:
         """Words of the query that listings do use, the most widely used first (a broader search

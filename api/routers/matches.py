@@ -63,7 +63,7 @@ class StageIn(BaseModel):
 
 
 def _page(db, user, items, total, page, size):
-    return exact({"items": [svc.to_out(db, user, m) for m in items], "total": total, "page": page, "size": size})
+    return exact({"items": svc.to_out_many(db, user, items), "total": total, "page": page, "size": size})
 
 
 @router.get("/matches", summary="待审核推荐队列（经纪人、科技局）", dependencies=[REVIEWERS])
@@ -78,7 +78,7 @@ def pipeline(db: DB, user: CurrentUser, mine: bool = False, field: str | None = 
              limit: Annotated[int, Query(ge=1, le=100)] = 50):
     board = svc.pipeline(db, user, mine=mine, field=field, region=region, limit=limit)
     return exact({"stages": [{"stage": k, "label": v["label"], "count": v["count"],
-                              "items": [svc.to_out(db, user, m) for m in v["items"]]} for k, v in board.items()]})
+                              "items": svc.to_out_many(db, user, v["items"])} for k, v in board.items()]})
 
 
 @router.get("/matches/counts", summary="各状态推荐数量")
@@ -128,7 +128,7 @@ def _listing_routes(kind: str, path: str) -> None:
     @router.get(f"{path}/{{listing_id}}/matches", summary=f"{listings.spec(kind).label}的推荐")
     def for_listing(db: DB, user: CurrentUser, listing_id: Id, include_closed: bool = False):
         items = svc.for_listing(db, user, kind, listing_id, include_closed=include_closed)
-        return exact({"items": [svc.to_out(db, user, m) for m in items], "total": len(items)})
+        return exact({"items": svc.to_out_many(db, user, items), "total": len(items)})
 
     @router.post(f"{path}/{{listing_id}}/matches/refresh", summary=f"立即重新计算{listings.spec(kind).label}的推荐")
     def refresh(db: DB, user: CurrentUser, listing_id: Id):

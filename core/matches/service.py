@@ -538,16 +538,35 @@ def _user_brief(session: Session, uid: int | None) -> dict | None:
     return {"id": u.id, "name": u.name or u.email} if u else None
 
 
-def _sees_contacts(session: Session, viewer, m: Match, obj) -> bool:
+def _sees_contacts(session: Session, viewer, m: Match, obj, assigned: set[tuple[str, int]] | None = None) -> bool:
     """perm.can_see_contact for a listing of ``m``, without a query for the staff and for the
-    match's own broker (who see the contacts of every listing of their matches)."""
+    match's own broker (who see the contacts of every listing of their matches). ``assigned``:
+    the listings (kind, id) a broker viewer has an assigned match of, when the caller looked
+    them up for a whole page (:func:`to_out_many`)."""
     if perm.is_staff(viewer) or (perm.has_role(viewer, Role.broker) and m.assigned_broker_id == viewer.id):
         return True
+    if assigned is not None and perm.has_role(viewer, Role.broker) and viewer.is_active:
+        return perm.is_owner(viewer, obj) or (obj.kind, obj.id) in assigned
     return perm.can_see_contact(session, viewer, obj)
 
 
-def _listing_brief(session: Session, viewer, m: Match, obj) -> dict:
-    visible = _sees_contacts(session, viewer, m, obj)
+def _broker_assigned(session: Session, viewer, items: list[Match]) -> set[tuple[str, int]] | None:
+    """For a broker viewer: which listings of ``items`` have a match assigned to them (two
+    queries for a page instead of one per listing); None for other viewers."""
+    if not (perm.has_role(viewer, Role.broker) and viewer.is_active) or not items:
+        return None
+    out: set[tuple[str, int]] = set()
+    for kind, col in (("problem", Match.problem_id), ("achievement", Match.achievement_id)):
+        ids = sorted({getattr(m, col.key) for m in items})
+        for i in range(0, len(ids), 500):
+            rows = session.scalars(select(col).where(col.in_(ids[i:i + 500]), Match.assigned_broker_id == viewer.id)
+                                   .distinct())
+            out.update((kind, int(x)) for x in rows)
+    return out
+
+
+def _listing_brief(session: Session, viewer, m: Match, obj, assigned: set[tuple[str, int]] | None = None) -> dict:
+    visible = _sees_contacts(session, viewer, m, obj, assigned)
     d = {"id": obj.id, "kind": obj.kind, "title": obj.title, "status": obj.status, "fields": obj.fields or [],
          "region": obj.region, "region_name": regions.full_name(obj.region), "org_id": obj.org_id,
          "org_name": obj.org.name if obj.org else "", "contact_visible": visible,
@@ -561,8 +580,16 @@ def _listing_brief(session: Session, viewer, m: Match, obj) -> dict:
     return d
 
 
-def to_out(session: Session, viewer, m: Match, *, detail: bool = False) -> dict:
-    """A match as the viewer may see it. ``detail`` adds both full listings and the history."""
+def to_out_many(session: Session, viewer, items: list[Match]) -> list[dict]:
+    """:func:`to_out` of a page of matches, with the broker's contact visibility looked up once."""
+    assigned = _broker_assigned(session, viewer, items)
+    return [to_out(session, viewer, m, assigned=assigned) for m in items]
+
+
+def to_out(session: Session, viewer, m: Match, *, detail: bool = False,
+           assigned: set[tuple[str, int]] | None = None) -> dict:
+    """A match as the viewer may see it. ``detail`` adds both full listings and the history.
+    ``assigned``: see :func:`_sees_contacts`."""
     reviewer = perm.can_review_matches(viewer)
     d = {
         "id": m.id, "problem_id": m.problem_id, "achievement_id": m.achievement_id,
@@ -572,8 +599,8 @@ def to_out(session: Session, viewer, m: Match, *, detail: bool = False) -> dict:
         "proposed_at": m.proposed_at, "decided_at": m.decided_at, "introduced_at": m.introduced_at,
         "stage_changed_at": m.stage_changed_at, "updated_at": m.updated_at, "contract_id": m.contract_id,
         "failure_reason": m.failure_reason,
-        "problem": _listing_brief(session, viewer, m, m.problem),
-        "achievement": _listing_brief(session, viewer, m, m.achievement),
+        "problem": _listing_brief(session, viewer, m, m.problem, assigned),
+        "achievement": _listing_brief(session, viewer, m, m.achievement, assigned),
     }
     if reviewer:
         d["reject_reason"] = m.reject_reason
@@ -634,5 +661,5 @@ def status_choices() -> list[dict]:
 __all__ = ["MatchStatus", "RejectReason", "ACCEPTED_STATUSES", "QueueFilters", "fingerprint",
            "withdraw", "withdraw_for_listing", "assign", "accept", "reject", "introduce", "set_stage",
            "mark_contracted", "queue", "pipeline", "counts", "for_listing", "get", "get_for", "find_pair",
-           "to_out", "history",
+           "to_out", "to_out_many", "history",
            "can_view", "allowed_actions", "can_refresh", "refreshable_listing", "propose_many", "reason_choices", "status_choices", "refresh_score"]

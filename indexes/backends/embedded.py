@@ -372,8 +372,7 @@ class EmbeddedBackend(SearchBackend):
 
     @property
     def v(self) -> _Version:
-        ptr = self.root / "CURRENT"
-        mt = None if self._pinned else (ptr.stat().st_mtime_ns if ptr.exists() else None)
+        mt = None if self._pinned else self._current_mtime()
         if self._v is not None and mt == self._ptr_mtime:
             return self._v
         with self._vswitch:
@@ -386,6 +385,12 @@ class EmbeddedBackend(SearchBackend):
                         old.close()
                 self._ptr_mtime = None if self._pinned else (self.root / "CURRENT").stat().st_mtime_ns
             return self._v
+
+    def _current_mtime(self) -> int | None:
+        try:  # one stat per look (this runs several times per search)
+            return (self.root / "CURRENT").stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
 
     @contextmanager
     def _writer_lock(self):

@@ -216,3 +216,50 @@ def test_query_vectors_come_from_the_persistent_cache(make_backend, analyzer, en
     assert loads == [] and second.query_cache_hits == 1
     second.encode_query("另一个问题")  # not cached: the model is loaded and the vector kept
     assert loads == [1] and cache.count(encoder.model_id + ":query") == 2
+
+
+def test_late_interaction_keeps_sentence_matrices_in_memory(service, monkeypatch):
+    """A second search over the same candidates reads no sentence vector from the embedding
+    cache and ranks the same; an edited listing's matrix is read again (its new text)."""
+    from indexes import late
+    from indexes.service import listing_doc
+
+    from .fixtures import LISTINGS, as_obj
+
+    assert service.late_interaction
+    first = service.search("锂电池正极材料循环寿命", mode="hybrid")
+    assert len(service._sentences) > 0
+    reads = []
+    real = service.cache.get_many
+
+    def counting(model, shas):
+        if not model.endswith(":query"):
+            reads.append(len(shas))
+        return real(model, shas)
+
+    monkeypatch.setattr(service.cache, "get_many", counting)
+    again = service.search("锂电池正极材料循环寿命", mode="hybrid")
+    assert reads == []
+    assert [(h.id, h.kind, h.score) for h in again.hits] == [(h.id, h.kind, h.score) for h in first.hits]
+
+    row = next(r for r in LISTINGS if r[0] == "achievement" and str(r[1]) == "1")
+    doc = listing_doc(row[0], as_obj(row))
+    doc.text = doc.text + "该材料在高倍率充放电下容量保持率优于同类产品。"
+    service.index_docs([doc])
+    service.backend.refresh()
+    service.search("锂电池正极材料循环寿命", mode="hybrid")
+    assert reads, "the edited listing's sentences are read from the embedding cache"
+    m = service._sentences.get("achievement:1", service.encoder_id(), doc.title, doc.text)
+    assert m is not None and m.shape[0] == len(late.sentences(doc.title, doc.text))
+
+
+def test_hybrid_search_asks_the_keyword_leaders_coverage_once(service, monkeypatch):
+    """The fusion and the relevance floor both read the keyword leader's coverage: one lookup."""
+    calls = []
+    real = service.backend.keyword_coverage
+    monkeypatch.setattr(service.backend, "keyword_coverage", lambda g, k: calls.append(k) or real(g, k))
+    res = service.search("锂电池正极材料", mode="hybrid")
+    assert res.hits and res.relevant
+    assert len(calls) == 1, calls
+    service.retrieve("锂电池正极材料", mode="hybrid")  # the matcher's entry point: no memo left over
+    assert len(calls) == 2
