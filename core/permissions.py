@@ -169,13 +169,32 @@ def _broker_has_match(session: Session, user, listing) -> bool:
     return session.scalar(q) is not None
 
 
-def can_see_contact(session: Session, user, listing) -> bool:
-    """Contacts are hidden from other organizations until a broker introduces the parties."""
+def broker_assigned_listings(session: Session, user, listings) -> set[tuple[str, int]] | None:
+    """For a broker: the (kind, id) of ``listings`` that have a match assigned to it, in one query
+    per kind (a page of matches asks this once instead of once per listing); None for others.
+    Pass the result to :func:`can_see_contact` as ``assigned``."""
+    if not (user is not None and user.is_active and user.role == Role.broker):
+        return None
+    out: set[tuple[str, int]] = set()
+    for kind, col in (("problem", Match.problem_id), ("achievement", Match.achievement_id)):
+        ids = sorted({x.id for x in listings if x.kind == kind})
+        for i in range(0, len(ids), 500):
+            rows = session.scalars(select(col).where(col.in_(ids[i:i + 500]), Match.assigned_broker_id == user.id)
+                                   .distinct())
+            out.update((kind, int(x)) for x in rows)
+    return out
+
+
+def can_see_contact(session: Session, user, listing, assigned: set[tuple[str, int]] | None = None) -> bool:
+    """Contacts are hidden from other organizations until a broker introduces the parties.
+    ``assigned``: :func:`broker_assigned_listings` for a page that holds ``listing``."""
     if user is None or not user.is_active:
         return False
     if is_staff(user) or is_owner(user, listing):
         return True
     if user.role == Role.broker:
+        if assigned is not None:
+            return (listing.kind, listing.id) in assigned
         return _broker_has_match(session, user, listing)
     # The other party of an introduced match.
     if listing.kind == "problem":

@@ -212,7 +212,6 @@ class SearchService:
         self._embedder: PassageEmbedder | None = None
         self.query_cache_hits = 0
         self._sentences = SentenceMatrices()
-        self._tl = threading.local()  # per search: the keyword coverage already computed
 
     @property
     def late_interaction(self) -> bool:
@@ -250,7 +249,7 @@ class SearchService:
         search reads the embedding cache only for listings it has not seen yet."""
         model = self.encoder_id()
         out: dict[str, np.ndarray | None] = {}
-        todo: dict[str, list[str]] = {}
+        todo: dict[str, tuple[str, str, list[str]]] = {}  # key -> (title, text, its sentences)
         for k in keys:
             d = docs.get(k)
             if d is None:
@@ -260,16 +259,16 @@ class SearchService:
             if hit is not None:
                 out[k] = hit
             else:
-                todo[k] = late.sentences(title, text)
+                todo[k] = (title, text, late.sentences(title, text))
         if todo:
-            shas = {t: text_sha(t) for ss in todo.values() for t in ss}
+            shas = {t: text_sha(t) for _, _, ss in todo.values() for t in ss}
             found = self.cache.get_many(model, list(set(shas.values()))) if shas else {}
-            for k, ss in todo.items():
+            for k, (title, text, ss) in todo.items():
                 vs = [found[shas[t]] for t in ss if shas[t] in found]
                 m = np.vstack(vs).astype(np.float32) if vs else None
                 out[k] = m
                 if m is not None and len(vs) == len(ss):  # complete: the worker wrote them all
-                    self._sentences.put(k, model, docs[k].get("title", ""), docs[k].get("text", ""), m)
+                    self._sentences.put(k, model, title, text, m)
         return [out.get(k) for k in keys]
 
     # -- encoder (lazy: keyword-only processes never load the model) -----------
@@ -503,7 +502,7 @@ class SearchService:
         bm25 = fut.result() if groups else []
         have = {key for key, _ in dense}
         lookup = self.backend.dense_scores(qvec, [key for key, _ in bm25 if key not in have])
-        coverage = self._keyword_coverage(groups, bm25[0][0]) if bm25 else None
+        coverage = self.backend.keyword_coverage(groups, bm25[0][0]) if bm25 else None
         feats = self.late_features(late_text or query_text, qvec, {**dict(dense), **lookup}) if use_late else None
         return Pool(mode, dense, bm25, lookup, coverage, feats)
 
@@ -528,14 +527,10 @@ class SearchService:
             return self.browse(kind, filters, page, size, published_only=published_only, mode=mode, t0=t0)
         qterms = self.analyzer.query(query)
         terms = qterms.terms
-        self._tl.coverage = {}
-        try:
-            cands = self.retrieve(query, kind, k=max(CANDIDATES, page * size), filters=filters,
-                                  mode=mode, published_only=published_only)
-            relevant = not cands or mode == "keyword" or self.relevant(qterms.groups, cands)
-        finally:
-            self._tl.coverage = None
-        if not relevant:
+        k = max(CANDIDATES, page * size)
+        pool = self.gather(query, kind, k=k, filters=filters, mode=mode, published_only=published_only)
+        cands = rank_pool(pool, self.fusion, k)
+        if cands and mode != "keyword" and not self.relevant(qterms.groups, cands, pool):
             return SearchResults(query=query, mode=mode, total=0, page=page, size=size, hits=[], facets={},
                                  terms=terms, took_ms=round((time.perf_counter() - t0) * 1000, 2),
                                  relevant=False, suggestions=self.broader_terms(qterms.groups))
@@ -544,10 +539,11 @@ class SearchService:
             cands = [c for c in cands if c.kind == prefer] + [c for c in cands if c.kind != prefer]
         return self._results(query, mode, cands, terms, page, size, t0)
 
-    def relevant(self, groups: list[list[str]], cands: list[Candidate]) -> bool:
+    def relevant(self, groups: list[list[str]], cands: list[Candidate], pool: Pool | None = None) -> bool:
         """Whether the candidates hold anything relevant (indexes/calibration.py): the best
         cosine reaches the encoder's relevance floor, or the best keyword match covers most of
-        the query."""
+        the query. ``pool``: the candidates' gathered pool, whose keyword leader's coverage the
+        fusion already looked up."""
         from indexes.calibration import for_encoder, relevant_evidence
 
         cal = for_encoder(self.encoder_id())
@@ -555,19 +551,11 @@ class SearchService:
             return True
         best_cos = max((c.dense for c in cands if c.dense is not None), default=None)
         kw = max((c for c in cands if c.bm25 > 0), key=lambda c: c.bm25, default=None)
-        coverage = self._keyword_coverage(groups, kw.key) if kw is not None and groups else None
+        coverage = None
+        if kw is not None and groups:
+            known = pool is not None and pool.bm25 and pool.bm25[0][0] == kw.key
+            coverage = pool.coverage if known else self.backend.keyword_coverage(groups, kw.key)
         return relevant_evidence(best_cos, coverage, cal)
-
-    def _keyword_coverage(self, groups: list[list[str]], key: str) -> float | None:
-        """backend.keyword_coverage, asked once per search for a (query, listing): the fusion
-        and the relevance floor both want the keyword leader's."""
-        memo = getattr(self._tl, "coverage", None)
-        if memo is None:
-            return self.backend.keyword_coverage(groups, key)
-        k = (tuple(tuple(g) for g in groups), key)
-        if k not in memo:
-            memo[k] = self.backend.keyword_coverage(groups, key)
-        return memo[k]
 
     def broader_terms(self, groups: list[list[str]], limit: int = 5) -> list[str]:
         """Words of the query that listings do use, the most widely used first (a broader search

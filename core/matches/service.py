@@ -541,28 +541,10 @@ def _user_brief(session: Session, uid: int | None) -> dict | None:
 def _sees_contacts(session: Session, viewer, m: Match, obj, assigned: set[tuple[str, int]] | None = None) -> bool:
     """perm.can_see_contact for a listing of ``m``, without a query for the staff and for the
     match's own broker (who see the contacts of every listing of their matches). ``assigned``:
-    the listings (kind, id) a broker viewer has an assigned match of, when the caller looked
-    them up for a whole page (:func:`to_out_many`)."""
+    perm.broker_assigned_listings of the whole page (:func:`to_out_many`)."""
     if perm.is_staff(viewer) or (perm.has_role(viewer, Role.broker) and m.assigned_broker_id == viewer.id):
         return True
-    if assigned is not None and perm.has_role(viewer, Role.broker) and viewer.is_active:
-        return perm.is_owner(viewer, obj) or (obj.kind, obj.id) in assigned
-    return perm.can_see_contact(session, viewer, obj)
-
-
-def _broker_assigned(session: Session, viewer, items: list[Match]) -> set[tuple[str, int]] | None:
-    """For a broker viewer: which listings of ``items`` have a match assigned to them (two
-    queries for a page instead of one per listing); None for other viewers."""
-    if not (perm.has_role(viewer, Role.broker) and viewer.is_active) or not items:
-        return None
-    out: set[tuple[str, int]] = set()
-    for kind, col in (("problem", Match.problem_id), ("achievement", Match.achievement_id)):
-        ids = sorted({getattr(m, col.key) for m in items})
-        for i in range(0, len(ids), 500):
-            rows = session.scalars(select(col).where(col.in_(ids[i:i + 500]), Match.assigned_broker_id == viewer.id)
-                                   .distinct())
-            out.update((kind, int(x)) for x in rows)
-    return out
+    return perm.can_see_contact(session, viewer, obj, assigned)
 
 
 def _listing_brief(session: Session, viewer, m: Match, obj, assigned: set[tuple[str, int]] | None = None) -> dict:
@@ -582,7 +564,7 @@ def _listing_brief(session: Session, viewer, m: Match, obj, assigned: set[tuple[
 
 def to_out_many(session: Session, viewer, items: list[Match]) -> list[dict]:
     """:func:`to_out` of a page of matches, with the broker's contact visibility looked up once."""
-    assigned = _broker_assigned(session, viewer, items)
+    assigned = perm.broker_assigned_listings(session, viewer, [x for m in items for x in (m.problem, m.achievement)])
     return [to_out(session, viewer, m, assigned=assigned) for m in items]
 
 

@@ -68,7 +68,7 @@ def is_own_enterprise(user, org: Organization) -> bool:
 
 def can_create_needs(user, org: Organization) -> bool:
     """Only the enterprise (or an admin) turns its gaps into needs: the need is the enterprise's."""
-    return (perm.has_role(user, Role.enterprise) and user.org_id == org.id) or perm.has_role(user, Role.admin)
+    return is_own_enterprise(user, org) or perm.has_role(user, Role.admin)
 
 
 def _org(session: Session, org_id: int) -> Organization:

@@ -261,5 +261,5 @@ def test_hybrid_search_asks_the_keyword_leaders_coverage_once(service, monkeypat
     res = service.search("锂电池正极材料", mode="hybrid")
     assert res.hits and res.relevant
     assert len(calls) == 1, calls
-    service.retrieve("锂电池正极材料", mode="hybrid")  # the matcher's entry point: no memo left over
+    service.retrieve("锂电池正极材料", mode="hybrid")  # the matcher's entry point: its own lookup
     assert len(calls) == 2
