@@ -30,7 +30,10 @@ Dense search: below ``ANN_MIN_ROWS`` listings, or when the filters leave fewer t
 ``EXACT_MAX`` rows, an exact scan of the float32 rows.  Otherwise the IVF returns
 ``k + RESCORE_EXTRA`` (at least 2k) candidates among the rows the filters admit, and they are
 re-scored exactly from the float32 matrix: scores are the exact cosines, the ranking is the
-exact ranking of the candidates.  The writer trains the IVF when the index reaches
+exact ranking of the candidates.  How many IVF lists a query visits is not a constant: each
+training measures it on the index's own vectors (``calibrate_nprobe``: the smallest nprobe
+whose recall@10 against the exact scan reaches ``RECALL_TARGET`` on a sample of stored
+vectors), records it with the IVF file, and selective filters raise it.  The writer trains the IVF when the index reaches
 ``ANN_MIN_ROWS`` and again when it has grown by ``ANN_RETRAIN_GROWTH`` since; between
 trainings, new listings are added to it (readers add them to their copy as they sync), so a
 new listing is searchable without a rebuild.  Queries use one BLAS thread and one OpenMP
@@ -79,10 +82,71 @@ MATURITY_CODES = {s: i + 1 for s, i in MATURITY_ORDER.items()}
 ANN_MIN_ROWS = 20_000        # fewer listings: exact scan only
 ANN_RETRAIN_GROWTH = 2.0     # retrain the IVF when the index has doubled since the last training
 EXACT_MAX = 16_384           # filters leave at most this many rows: exact scan of those rows
-NPROBE = 24                  # IVF lists visited (more when the filters are selective)
+NPROBE = 24                  # IVF lists visited when the index records no calibrated value
+RECALL_TARGET = 0.99         # recall@10 the trained IVF must reach on its own sample (see calibrate_nprobe)
+CALIBRATION_QUERIES = 256    # stored vectors used as queries to calibrate nprobe
+PLATEAU_GAIN = 0.002         # calibration stops when the next nprobe adds less recall than this
+NPROBE_LADDER = (4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 RESCORE_EXTRA = 64           # candidates re-scored exactly: max(2k, k + RESCORE_EXTRA)
 TRAIN_SAMPLE = 64            # training points per IVF list
 WRITER_HEAP = 64_000_000
+
+
+def _exact_top(mm, rows: np.ndarray, Q: np.ndarray, qrows: np.ndarray, k: int) -> np.ndarray:
+    """Exact top-``k`` rows for each query (``Q[i]`` is the stored vector of ``qrows[i]``,
+    which is left out of its own answer), scanning ``rows`` in blocks."""
+    best_s = np.full((len(Q), k), -np.inf, np.float32)
+    best_r = np.full((len(Q), k), -1, np.int64)
+    for i in range(0, len(rows), 65_536):
+        part = rows[i:i + 65_536]
+        S = Q @ np.ascontiguousarray(mm[part]).T
+        S[part[None, :] == qrows[:, None]] = -np.inf
+        s = np.concatenate([best_s, S], axis=1)
+        r = np.concatenate([best_r, np.broadcast_to(part, S.shape)], axis=1)
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        best_s, best_r = np.take_along_axis(s, top, 1), np.take_along_axis(r, top, 1)
+    return best_r
+
+
+def calibrate_nprobe(idx, mm, rows: np.ndarray, *, k: int = 10, target: float | None = None,
+                     queries: int | None = None) -> dict:
+    """The smallest nprobe (from ``NPROBE_LADDER``, capped at nlist) at which the first stage
+    (``k + RESCORE_EXTRA`` IVF candidates, then exact re-scoring) finds ``target`` of the exact
+    top-``k``, measured with a sample of the index's own vectors as queries (each left out of
+    its own answer). Exact re-scoring keeps a true top-``k`` row that is among the candidates,
+    so recall is the share of the exact top-``k`` among them. If recall stops growing before
+    the target (the quantised codes, not the lists, limit it), the nprobe where it levelled
+    off is kept rather than a scan of every list. The sample comes from the data
+    the index holds, so the figure holds for its distribution rather than for a constant tuned
+    on another corpus; ``bench/search_peers.py`` reports how it carries to real queries."""
+    import faiss
+
+    target = RECALL_TARGET if target is None else target
+    m = min(len(rows), CALIBRATION_QUERIES if queries is None else queries)
+    kk = min(k, len(rows) - 1)
+    if kk <= 0:
+        return {"nprobe": 1, "recall_at_10": 1.0, "queries": 0, "target": target}
+    qrows = np.sort(np.random.default_rng(1).choice(rows, m, replace=False))
+    Q = np.ascontiguousarray(mm[qrows], dtype=np.float32)
+    truth = _exact_top(mm, rows, Q, qrows, kk)
+    kc = max(2 * kk, kk + RESCORE_EXTRA) + 1      # +1: the query's own row comes back too
+    ladder = [p for p in NPROBE_LADDER if p < idx.nlist] + [idx.nlist]
+    prev: tuple[int, float] | None = None
+    plateau = False
+    for p in ladder:
+        _, ids = idx.search(Q, kc, params=faiss.SearchParametersIVF(nprobe=p))
+        found = sum(len(set(truth[i].tolist()) & set(ids[i].tolist())) for i in range(m))
+        recall = found / (kk * m)
+        if recall >= target:
+            break
+        if prev is not None and recall - prev[1] < PLATEAU_GAIN:
+            # more lists no longer help: what is missed is the 8-bit codes' ranking among
+            # near-equal neighbours, not unvisited lists; keep the cheaper nprobe
+            (p, recall), plateau = prev, True
+            break
+        prev = (p, recall)
+    return {"nprobe": int(p), "recall_at_10": round(recall, 4), "queries": int(m), "target": target,
+            "plateau": plateau}
 
 
 def nlist_for(n: int) -> int:
@@ -175,6 +239,7 @@ class _Version:
         self._searcher = None
         self.ann = None            # faiss IVF (this process's copy), ids = rows
         self.ann_name: str | None = None
+        self.ann_nprobe = NPROBE   # lists a query visits with no filter (calibrated at training)
         self.ann_lock = threading.Lock()
         self.mask_cache: dict[tuple, np.ndarray] = {}
 
@@ -270,12 +335,14 @@ class _Version:
             self.gen = g
 
     # -- dense first stage ---------------------------------------------------
-    def ann_pointer(self) -> tuple[str, int] | None:
+    def ann_pointer(self) -> tuple[str, int, int] | None:
+        """(file, generation, calibrated nprobe) of the writer's latest IVF; indexes trained
+        before calibration existed record no nprobe and get ``NPROBE``."""
         r = self.reader().execute("SELECT v FROM meta WHERE k='ann'").fetchone()
         if not r:
             return None
         d = json.loads(r[0])
-        return d["file"], int(d["gen"])
+        return d["file"], int(d["gen"]), int(d.get("nprobe") or NPROBE)
 
     def _sync_ann(self, changed: list) -> None:
         """Bring this process's IVF up to date: load the writer's latest file when it changed,
@@ -285,7 +352,7 @@ class _Version:
         ptr = self.ann_pointer()
         if ptr is None:
             return
-        name, agen = ptr
+        name, agen, nprobe = ptr
         if name != self.ann_name:
             try:
                 idx = faiss.read_index(str(self.path / name))
@@ -297,7 +364,7 @@ class _Version:
                     "SELECT row, key, kind, status, region, maturity, created, deleted, gen FROM docs "
                     "WHERE gen > ?", (agen,)).fetchall()
             with self.ann_lock:
-                self.ann, self.ann_name = idx, name
+                self.ann, self.ann_name, self.ann_nprobe = idx, name, nprobe
                 self._ann_apply(later)
             return
         if self.ann is not None and changed:
@@ -620,6 +687,7 @@ class EmbeddedBackend(SearchBackend):
             for i in range(0, len(rows), 50_000):
                 part = rows[i:i + 50_000]
                 idx.add_with_ids(np.ascontiguousarray(mm[part]), part)
+            cal = calibrate_nprobe(idx, mm, rows)
             del mm
             name = f"ann-{gen:08d}.faiss"
             tmp = v.path / f".{name}.{os.getpid()}"
@@ -627,12 +695,14 @@ class EmbeddedBackend(SearchBackend):
             os.replace(tmp, v.path / name)
             old = v.db.execute("SELECT v FROM meta WHERE k='ann'").fetchone()
             v.db.execute("INSERT OR REPLACE INTO meta(k, v) VALUES ('ann', ?)",
-                         (json.dumps({"file": name, "gen": gen, "rows": int(len(rows)), "nlist": nlist}),))
+                         (json.dumps({"file": name, "gen": gen, "rows": int(len(rows)), "nlist": nlist,
+                                      "nprobe": cal["nprobe"], "calibration": cal}),))
             if old:  # readers that loaded it keep it in memory; a reader opening it now retries
                 prev = json.loads(old[0])["file"]
                 if prev != name:
                     (v.path / prev).unlink(missing_ok=True)
-            return {"file": name, "rows": int(len(rows)), "nlist": nlist}
+            return {"file": name, "rows": int(len(rows)), "nlist": nlist, "nprobe": cal["nprobe"],
+                    "calibration": cal}
 
     # -- reads -----------------------------------------------------------------
     def _mask(self, v: _Version, f: Filters) -> np.ndarray:
@@ -784,7 +854,7 @@ class EmbeddedBackend(SearchBackend):
         with v.ann_lock:
             ann = v.ann
             frac = selected / max(1, int(np.count_nonzero(v.alive[:v.n])))
-            nprobe = min(ann.nlist, int(math.ceil(NPROBE / max(frac, 1e-3) ** 0.5)))
+            nprobe = min(ann.nlist, int(math.ceil(v.ann_nprobe / max(frac, 1e-3) ** 0.5)))
             params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
             _, ids = ann.search(q[None, :], kc, params=params)
         ids = ids[0]

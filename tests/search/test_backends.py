@@ -2,6 +2,8 @@
 Elasticsearch when TECHMATCH_ES_URL is set (otherwise skipped with the reason shown)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -276,3 +278,93 @@ def test_keyword_filters_with_one_and_several_values(be):
     assert set(keys(be.keyword_search(g, Filters(modes=["license", "development"]), 10))) == \
         {"achievement:1", "problem:4"}
     assert set(keys(be.keyword_search(g, Filters(modes=["transfer"]), 10))) == {"achievement:2"}
+
+
+def test_first_stage_nprobe_is_calibrated_on_the_index_own_vectors(tmp_path, monkeypatch):
+    """The IVF's nprobe is measured when it is trained, not taken from a constant: on vectors
+    where visiting one list finds a third of the true neighbours, the writer records the
+    nprobe that reaches the recall target on a sample of its own rows, readers use it, and
+    queries the index has never seen get that recall too."""
+    from indexes.backends import embedded as E
+
+    monkeypatch.setattr(E, "ANN_MIN_ROWS", 1000)
+    monkeypatch.setattr(E, "EXACT_MAX", 100)
+    monkeypatch.setattr(E, "NPROBE", 1)          # what an uncalibrated index would visit
+    rng = np.random.default_rng(11)
+    vecs = rng.standard_normal((3000, DIM)).astype(np.float32)   # no cluster structure: hard for IVF
+    be = E.EmbeddedBackend(tmp_path / "idx", DIM)
+    for i in range(0, 3000, 1000):
+        be.upsert([doc("achievement", j, "标题", "正文", vec=vecs[j]) for j in range(i, i + 1000)])
+    meta = json.loads(be.v.db.execute("SELECT v FROM meta WHERE k='ann'").fetchone()[0])
+    cal = meta["calibration"]
+    assert cal["queries"] == E.CALIBRATION_QUERIES and cal["recall_at_10"] >= E.RECALL_TARGET
+    assert 1 < meta["nprobe"] <= meta["nlist"]
+    reader = E.EmbeddedBackend(tmp_path / "idx", DIM)
+    reader.vector_search(unit(vecs[0]), Filters(), 1)       # a first query loads the IVF
+    assert reader.v.ann is not None and reader.v.ann_nprobe == meta["nprobe"]
+    exact = np.stack([unit(v) for v in vecs])
+
+    def recall(r):
+        found = 0
+        for _ in range(40):
+            q = unit(rng.standard_normal(DIM).astype(np.float32))
+            truth = {f"achievement:{j}" for j in np.argsort(-(exact @ q))[:10]}
+            found += len(truth & set(keys(r.vector_search(q, Filters(), 10))))
+        return found / 400
+
+    assert recall(reader) >= 0.95
+    reader.v.ann_nprobe = 1                      # the same index with the uncalibrated constant
+    assert recall(reader) < 0.8
+    reader.close()
+    be.close()
+
+
+def test_an_index_trained_before_calibration_uses_the_default_nprobe(tmp_path, monkeypatch):
+    from indexes.backends import embedded as E
+
+    monkeypatch.setattr(E, "ANN_MIN_ROWS", 200)
+    monkeypatch.setattr(E, "EXACT_MAX", 10)
+    rng = np.random.default_rng(5)
+    be = E.EmbeddedBackend(tmp_path / "idx", DIM)
+    be.upsert([doc("achievement", j, "标题", "正文", vec=rng.standard_normal(DIM).astype(np.float32))
+               for j in range(300)])
+    d = json.loads(be.v.db.execute("SELECT v FROM meta WHERE k='ann'").fetchone()[0])
+    for k in ("nprobe", "calibration"):
+        d.pop(k)
+    be.v.db.execute("UPDATE meta SET v=? WHERE k='ann'", (json.dumps(d),))
+    be.v.db.commit()
+    reader = E.EmbeddedBackend(tmp_path / "idx", DIM)
+    assert len(reader.vector_search(unit(rng.standard_normal(DIM).astype(np.float32)), Filters(), 5)) == 5
+    assert reader.v.ann_nprobe == E.NPROBE
+    reader.close()
+    be.close()
+
+
+def test_calibration_stops_where_more_lists_no_longer_help():
+    """When recall levels off below the target (the 8-bit codes, not the unvisited lists,
+    lose the last neighbours), calibration keeps the nprobe where it levelled off instead of
+    scanning every list."""
+    from indexes.backends import embedded as E
+
+    rng = np.random.default_rng(2)
+    vecs = np.stack([unit(v) for v in rng.standard_normal((400, DIM)).astype(np.float32)])
+    rows = np.arange(400)
+    truth = {}
+
+    class FakeIVF:                       # finds a share of the true neighbours set by nprobe
+        nlist = 200
+
+        def search(self, Q, kc, params):
+            share = min(0.9, 0.3 + 0.05 * params.nprobe)   # 0.9 from nprobe 12 on
+            out = np.full((len(Q), kc), -1, np.int64)
+            for i, q in enumerate(Q):
+                if i not in truth:
+                    order = np.argsort(-(vecs @ q))
+                    truth[i] = order[1:11]                  # order[0] is the query's own row
+                out[i, :int(round(10 * share))] = truth[i][:int(round(10 * share))]
+            return None, out
+
+    cal = E.calibrate_nprobe(FakeIVF(), vecs, rows, queries=50)
+    assert cal["plateau"] and cal["nprobe"] == 12 and cal["recall_at_10"] == 0.9
+    low = E.calibrate_nprobe(FakeIVF(), vecs, rows, queries=50, target=0.7)   # reached at nprobe 8
+    assert low["nprobe"] == 8 and not low["plateau"]
