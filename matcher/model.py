@@ -35,10 +35,17 @@ from matcher.features import FEATURES
 
 PACKAGED = Path(__file__).parent / "data" / "model.json"
 
-#: relative influence of each feature (before Platt scaling)
+#: relative influence of each feature (before Platt scaling). Text relevance enters through
+#: ``retrieval`` alone: it is the hybrid search's final score (pooled cosine and sentence late
+#: interaction, BM25 weighted by the lists' agreement and the query's coverage), so ``semantic``
+#: (the pooled cosine) and ``keyword`` (BM25) would count the same evidence a second time. They
+#: did, at 2.0 and 0.5, until session 5: on the labelled set that changed nothing, and on the
+#: unseen dev problems (bench/dev_cv.py --matcher) it cost MRR@10 0.013 overall and 0.038 on the
+#: very hard ones, pulling the matcher below the search it starts from. Both stay features: the
+#: reasons read them, and a refit on brokers' decisions may give them weight again.
 HAND_WEIGHTS: dict[str, float] = {
-    "semantic": 2.0,
-    "keyword": 0.5,
+    "semantic": 0.0,
+    "keyword": 0.0,
     "retrieval": 5.0,
     "field": 2.0,
     "region": 0.2,
