@@ -33,8 +33,9 @@ re-scored exactly from the float32 matrix: scores are the exact cosines, the ran
 exact ranking of the candidates.  How many IVF lists a query visits is not a constant: each
 training measures it on the index's own vectors (``calibrate_nprobe``: the smallest nprobe
 whose recall@10 against the exact scan reaches ``RECALL_TARGET`` on a sample of stored
-vectors), records it with the IVF file, and selective filters raise it.  The writer trains the IVF when the index reaches
-``ANN_MIN_ROWS`` and again when it has grown by ``ANN_RETRAIN_GROWTH`` since; between
+vectors), records it with the IVF file, and selective filters raise it.  The writer trains
+the IVF when the index reaches ``ANN_MIN_ROWS`` and again when it has grown by
+``ANN_RETRAIN_GROWTH`` since; between
 trainings, new listings are added to it (readers add them to their copy as they sync), so a
 new listing is searchable without a rebuild.  Queries use one BLAS thread and one OpenMP
 thread (``threadpoolctl``): under contention a multi-threaded scan is slower, not faster.
