@@ -233,7 +233,10 @@ def test_visibility_timeout_and_beat_index_check_are_settings(settings):
     try:
         configure()
         assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
-        assert app.conf.broker_transport_options["visibility_timeout"] == 600  # minutes, not an hour
+        opts = app.conf.broker_transport_options
+        assert opts["visibility_timeout"] == 600  # minutes, not an hour
+        # the unacked set is swept every 10 s, not every 100 s (kombu 5.7's interval x throttle)
+        assert opts["unacked_restore_interval"] * opts["unacked_restore_throttle"] == 10
         entry = install_beat_schedule()["index-check"]
         assert entry["task"] == "techmatch.index_check" and entry["schedule"].total_seconds() == 900
         assert "techmatch.index_check" in app.tasks
