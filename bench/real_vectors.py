@@ -120,12 +120,6 @@ def real_corpus(threads: int = 2, *, sentences: bool = False, csl_repo: Path | N
             "sources": {**{k: len(v) for k, v in parts.items()}, **{f"queries: {k}": len(v) for k, v in qtexts.items()}}}
 
 
-def real_vectors(threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """(passages, queries): the 1,090 dev passages and their 1,090 queries."""
-    c = real_corpus(threads)
-    return c["P"], c["Q"]
-
-
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", action="store_true")
